@@ -1,0 +1,100 @@
+"""The one module that opens DuckDB connections and runs the project's SQL files.
+
+SQL lives in ``pipeline/sql/<layer>/<model>.sql``; values from data are always bound as parameters
+(``$name``), never formatted into the text. The nightly build writes a new warehouse file beside
+the current one and swaps it in atomically (:func:`building_warehouse`), so analysts' read-only
+connections never block the run and never see a half-built state, and a killed run leaves the
+previous warehouse untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file (``:memory:`` for an in-memory database)."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = 'Asia/Ho_Chi_Minh'")
+    return con
+
+
+def connect_existing(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to an existing warehouse; a one-line error if there is none yet."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path}: no warehouse yet; run 'tthc run' or 'tthc demo' first")
+    return connect(path, read_only=True)
+
+
+def sql_text(model: str) -> str:
+    """The text of ``pipeline/sql/<model>.sql`` (model like ``marts/kpi_period``)."""
+    return (SQL_DIR / f"{model}.sql").read_text(encoding="utf-8")
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of a SQL file, split on semicolons that end a line."""
+    statements, current = [], []
+    for line in text.splitlines():
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(current).strip()
+            if _has_code(statement):
+                statements.append(statement)
+            current = []
+    tail = "\n".join(current).strip()
+    if _has_code(tail):
+        statements.append(tail)
+    return statements
+
+
+def _has_code(statement: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in statement.splitlines())
+
+
+def run_sql_file(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None) -> None:
+    """Run every statement of a SQL file, binding only the parameters each statement names."""
+    for statement in split_statements(sql_text(model)):
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        con.execute(statement, used or None)
+
+
+def run_sql_dir(con: duckdb.DuckDBPyConnection, layer: str, params: dict | None = None) -> list[str]:
+    """Run the SQL files of one layer folder in name order; returns the models run."""
+    models = sorted(p.stem for p in (SQL_DIR / layer).glob("*.sql"))
+    for model in models:
+        run_sql_file(con, f"{layer}/{model}", params)
+    return [f"{layer}/{m}" for m in models]
+
+
+@contextmanager
+def building_warehouse(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a fresh warehouse file beside ``target``, swapped in atomically on success.
+
+    On any exception the half-built file is deleted and ``target`` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.building-*"):
+        stale.unlink(missing_ok=True)
+    building = target.parent / f".{target.name}.building-{uuid.uuid4().hex[:8]}"
+    con = connect(building)
+    try:
+        yield con
+        con.execute("checkpoint")
+        con.close()
+        os.replace(building, target)
+    except BaseException:
+        con.close()
+        building.unlink(missing_ok=True)
+        Path(f"{building}.wal").unlink(missing_ok=True)
+        raise
