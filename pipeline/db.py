@@ -98,3 +98,25 @@ def building_warehouse(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         building.unlink(missing_ok=True)
         Path(f"{building}.wal").unlink(missing_ok=True)
         raise
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame) -> int:
+    """Insert a DataFrame into a table by column name; ``table`` is a constant from code, never data."""
+    view = f"_frame_{uuid.uuid4().hex[:8]}"
+    con.register(view, frame)
+    try:
+        con.execute(f"insert into {table} by name select * from {view}")
+    finally:
+        con.unregister(view)
+    return len(frame)
+
+
+def create_table_from_frame(con: duckdb.DuckDBPyConnection, table: str, frame) -> int:
+    """Create (or replace) a table holding a DataFrame; ``table`` is a constant from code, never data."""
+    view = f"_frame_{uuid.uuid4().hex[:8]}"
+    con.register(view, frame)
+    try:
+        con.execute(f"create or replace table {table} as select * from {view}")
+    finally:
+        con.unregister(view)
+    return len(frame)

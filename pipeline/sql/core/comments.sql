@@ -1,0 +1,26 @@
+-- Descriptions analysts see in DuckDB, DBeaver or ODBC (Vietnamese / English).
+comment on table raw.case_row is 'Dòng hồ sơ như đã đọc từ tệp xuất, kèm nguồn gốc (tệp, dòng, thời điểm xuất) / Case rows as read, with lineage';
+comment on table raw.supplement_row is 'Lần yêu cầu bổ sung như đã đọc / Supplement cycles as read';
+comment on table raw.rating_row is 'Đánh giá mức độ hài lòng như đã đọc / Citizen ratings as read';
+comment on table raw.skipped_row is 'Dòng bố cục bị bỏ qua (tiêu đề, tổng cộng, chữ ký…) / Layout rows skipped (title, totals, signature…)';
+comment on table ops.file is 'Danh mục tệp đã nạp hoặc bị từ chối / Manifest of ingested and rejected export files';
+comment on column ops.file.sha256 is 'Mã băm SHA-256 nội dung tệp / SHA-256 of the file content';
+comment on column ops.file.rows_read is 'Số dòng đọc = nạp + cách ly + bỏ qua / Rows read = loaded + quarantined + skipped';
+comment on table ops.quarantine is 'Dòng bị cách ly kèm lý do / Quarantined rows with their reason';
+comment on table ops.finding is 'Phát hiện về chất lượng dữ liệu không loại dòng / Data-quality findings that do not reject a row';
+comment on table ops.validation_result is 'Kết quả kiểm tra Great Expectations theo tệp / Great Expectations results per file';
+comment on table ops.run is 'Lịch sử các lần chạy hằng đêm / History of nightly runs';
+comment on table core.case is 'Một dòng hiện hành cho mỗi hồ sơ / One current row per case';
+comment on column core.case.case_id is 'Mã hồ sơ / Case code (text)';
+comment on column core.case.due_at is 'Ngày hẹn trả lần đầu / First appointment (due time)';
+comment on column core.case.due_at_source is 'export: từ tệp xuất; computed: tính từ thời hạn luật định / from the export or computed from the legal limit';
+comment on column core.case.end_at is 'Thời điểm kết thúc thực tế (trước khi trừ thời gian tạm dừng) / Actual end time before pauses';
+comment on column core.case.end_at_source is 'finished_at hoặc returned_at (phát hiện chất lượng dữ liệu) / which time gave the end';
+comment on column core.case.applicant_hash is 'Mã băm có muối của người nộp, không lưu danh tính / Salted hash of the applicant; identity never stored';
+comment on table core.case_state_history is 'Lịch sử trạng thái của hồ sơ qua các lần xuất / State history of each case across exports';
+comment on table core.supplement is 'Các lần yêu cầu bổ sung (tạm dừng tính thời gian) / Supplement cycles (clock paused)';
+comment on table core.rating is 'Đánh giá mức độ hài lòng đã chuẩn hóa / Citizen ratings with their class';
+comment on table core.procedure is 'Danh mục thủ tục hành chính và thời hạn luật định / Procedure catalogue with legal time limits';
+comment on table core.work_day is 'Lịch làm việc: ngày làm việc, ngày nghỉ lễ / Working calendar by day';
+comment on table core.period is 'Kỳ báo cáo theo hai cách tính (calendar, official) / Reporting periods in both schemes';
+comment on table core.target is 'Chỉ tiêu chất lượng theo năm và đơn vị / Quality-objective targets per year and unit';

@@ -1,0 +1,115 @@
+-- Core layer: one current row per case, its state history, supplements, ratings, and the reference
+-- tables (calendar, periods, procedures, targets) the marts judge by. Times are naive local times
+-- in Asia/Ho_Chi_Minh. Created empty here; filled by pipeline/ingest/load.py and pipeline/core.py.
+create schema if not exists raw;
+create schema if not exists core;
+create schema if not exists mart;
+create schema if not exists ops;
+
+create table core.case (
+    case_id            varchar primary key,   -- Mã hồ sơ, text as exported
+    procedure_code     varchar,               -- Mã TTHC, text (1.000250 stays 1.000250)
+    procedure_name     varchar,
+    sector_code        varchar,
+    sector             varchar,
+    unit               varchar,
+    channel            tinyint,               -- 1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích
+    status             tinyint,               -- national TrangThaiHoSo 1..10
+    in_scope           boolean,               -- false for 1 (not yet accepted) and 3 (refused at intake)
+    is_resolved        boolean,               -- status 7, 8, 9 or 10
+    received_at        timestamp,
+    due_at             timestamp,             -- first appointment
+    due_at_source      varchar,               -- 'export' or 'computed' (from the legal limit)
+    finished_at        timestamp,
+    returned_at        timestamp,
+    end_at             timestamp,             -- actual end by the end_time_rule (before pauses), NULL if open
+    end_at_source      varchar,               -- 'finished_at', 'returned_at' or NULL
+    apology_at         timestamp,
+    new_due_at         timestamp,
+    reschedule_count   integer,               -- distinct new appointments seen across exports
+    applicant_hash     varchar,               -- salted hash; never the identity itself
+    exported_at        timestamp,             -- export time of the file that gave this row
+    source_file        varchar,
+    source_row         integer,
+    state_count        integer,               -- distinct states seen for this case
+    file_sha           varchar                -- SHA-256 of that file's content
+);
+
+create table core.case_state_history (
+    case_id        varchar,
+    exported_at    timestamp,
+    status         tinyint,
+    due_at         timestamp,
+    finished_at    timestamp,
+    returned_at    timestamp,
+    apology_at     timestamp,
+    new_due_at     timestamp,
+    source_file    varchar,
+    source_row     integer,
+    is_current     boolean
+);
+
+create table core.supplement (
+    case_id        varchar,
+    seq            integer,
+    requested_at   timestamp,
+    received_at    timestamp,                 -- NULL while waiting for the applicant
+    new_due_at     timestamp
+);
+
+create table core.rating (
+    case_id        varchar,
+    rated_at       timestamp,
+    rating         varchar,                   -- as exported (NFC)
+    rating_class   varchar,                   -- satisfied | neutral | unsatisfied | NULL (not on the scale)
+    case_known     boolean,
+    source_file    varchar,
+    source_row     integer
+);
+
+create table core.procedure (
+    procedure_code varchar primary key,
+    procedure_name varchar,
+    sector_code    varchar,
+    sector         varchar,
+    unit           varchar,
+    limit_amount   double,
+    limit_unit     varchar                    -- working_days | calendar_days | hours
+);
+
+create table core.work_day (
+    day                date primary key,
+    is_working_day     boolean,
+    work_minutes       integer,
+    cum_minutes_before bigint                 -- working minutes from the calendar origin to 00:00 of day
+);
+
+create table core.work_minute (
+    minute_of_day      smallint primary key,  -- 0..1439
+    worked_before      smallint,              -- working minutes of a working day before this minute
+    session_no         smallint               -- 1-based session this minute is in, or the next one (n+1 after the last)
+);
+
+create table core.period (
+    period_scheme  varchar,                   -- calendar | official
+    grain          varchar,                   -- month | quarter | half | year
+    period         varchar,                   -- 2025-01, 2025-Q1, 2025-H1, 2025
+    period_name    varchar,                   -- Tháng 01/2025, Quý I/2025, …
+    first_day      date,
+    last_day       date,
+    period_start   timestamp,
+    period_end     timestamp,                 -- 24:00 of last_day
+    judged_at      timestamp,                 -- period_end, or the end of the as-of day for the current period
+    is_complete    boolean,
+    primary key (period_scheme, period)
+);
+
+create table core.target (
+    year           integer,
+    unit           varchar,                   -- 'all' for the department
+    measure        varchar,
+    op             varchar,
+    value          double,
+    target_text    varchar,
+    source         varchar
+);

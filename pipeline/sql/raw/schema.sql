@@ -1,0 +1,42 @@
+-- Raw and ops layers as read from the Parquet raw layer: every row keeps its lineage
+-- (file_sha, source_file, source_row, exported_at). Filled by pipeline/ingest/load.py.
+create table raw.case_row (
+    case_id varchar, procedure_code varchar, procedure_name varchar, sector_code varchar, sector varchar,
+    unit varchar, channel tinyint, received_at timestamp, due_at timestamp, finished_at timestamp,
+    returned_at timestamp, status tinyint, status_text varchar, apology_at timestamp, new_due_at timestamp,
+    applicant_hash varchar, source_row integer, file_sha varchar, source_file varchar, exported_at timestamp
+);
+create table raw.supplement_row (
+    case_id varchar, seq integer, requested_at timestamp, received_at timestamp, new_due_at timestamp,
+    source_row integer, file_sha varchar, source_file varchar, exported_at timestamp
+);
+create table raw.rating_row (
+    case_id varchar, rated_at timestamp, rating varchar,
+    source_row integer, file_sha varchar, source_file varchar, exported_at timestamp
+);
+create table raw.skipped_row (
+    source_row integer, row_kind varchar, text varchar, file_sha varchar, source_file varchar, exported_at timestamp
+);
+create table ops.file (
+    sha256 varchar, file_path varchar, file_name varchar, size_bytes bigint, file_format varchar, kind varchar,
+    layout varchar, exported_at timestamp, period_text varchar, status varchar, reason varchar,
+    rows_read bigint, rows_loaded bigint, rows_skipped bigint, rows_quarantined bigint,
+    ingested_at timestamp, run_id varchar
+);
+create table ops.quarantine (
+    source_row integer, field varchar, raw_value varchar, reason varchar, expectation varchar,
+    file_sha varchar, source_file varchar, exported_at timestamp
+);
+create table ops.finding (
+    source_row integer, case_id varchar, field varchar, raw_value varchar, finding varchar, expectation varchar,
+    file_sha varchar, source_file varchar, exported_at timestamp
+);
+create table ops.validation_result (
+    suite varchar, expectation varchar, "column" varchar, success boolean, element_count bigint,
+    unexpected_count bigint, severity varchar, file_sha varchar, source_file varchar, exported_at timestamp
+);
+create table ops.run (
+    run_id varchar, started_at timestamp, finished_at timestamp, status varchar, reason varchar, as_of date,
+    files_seen integer, files_loaded integer, files_rejected integer, rows_loaded bigint,
+    rows_quarantined bigint, cases bigint
+);
