@@ -1,0 +1,1104 @@
+"""Read one export (Excel report, CSV, national sync JSON, ratings) into canonical records.
+
+`read_export(path, settings)` finds the header among the title rows, maps the columns through the
+synonyms file, sorts the rows into cases (or ratings), quarantined rows (with one line per problem)
+and skipped layout rows, hashes applicant identity and drops every personal-data column.
+Every row after the header is accounted for:
+``rows_read == len(cases or ratings) + quarantined rows + len(skipped)``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .headers import (
+    DATE_FIELDS,
+    IGNORE,
+    PII_FIELDS,
+    SUPPLEMENT_FIELDS,
+    ColumnInfo,
+    HeaderBlock,
+    Synonyms,
+    assign_columns,
+    find_header,
+    kind_of,
+    load_synonyms,
+    missing_fields,
+    targets_of,
+)
+from .layout import RowClassifier, classify_candidates, datetime_from_name, read_metadata
+from .values import (
+    TEXT_DTYPE,
+    applicant_hashes,
+    cell_text,
+    compact,
+    is_empty,
+    parse_datetimes,
+    parse_one_datetime,
+    pii_salt,
+    text_series,
+)
+
+# A workbook with case tables on several sheets: rows of the k-th sheet read (k = 0, 1, …) are
+# numbered k × SHEET_ROW_OFFSET + the sheet row, so source_row stays unique within the file.
+SHEET_ROW_OFFSET = 10_000_000
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+SUPPORTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | JSON_SUFFIXES  # .txt (and unknown) files are sniffed
+
+CASE_COLUMNS = (
+    "case_id",
+    "procedure_code",
+    "procedure_name",
+    "sector_code",
+    "sector",
+    "unit",
+    "channel",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "returned_at",
+    "status",
+    "status_text",
+    "apology_at",
+    "new_due_at",
+    "applicant_hash",
+    "source_row",
+)
+SUPPLEMENT_COLUMNS = ("case_id", "seq", "requested_at", "received_at", "new_due_at", "source_row")
+RATING_COLUMNS = ("case_id", "rated_at", "rating", "source_row")
+QUARANTINE_COLUMNS = ("source_row", "field", "raw_value", "reason")
+SKIPPED_COLUMNS = ("source_row", "row_kind", "text")
+
+CODE_FIELDS = ("case_id", "procedure_code", "sector_code")
+TEXT_FIELDS = ("procedure_name", "sector", "unit")
+_DT = "datetime64[us]"
+
+
+class FileRejected(Exception):
+    """The whole file cannot be read; str(e) is a one-line reason naming the file."""
+
+
+@dataclass
+class ReadResult:
+    """Canonical records read from one export, with every row accounted for."""
+
+    path: Path
+    kind: str  # "cases" or "ratings"
+    file_format: str  # "xlsx", "csv", "json"
+    layout: str
+    exported_at: dt.datetime | None
+    period_text: str | None
+    rows_read: int
+    cases: pd.DataFrame
+    supplements: pd.DataFrame
+    ratings: pd.DataFrame
+    quarantine: pd.DataFrame
+    skipped: pd.DataFrame
+    header_map: dict[str, str] = field(default_factory=dict)
+    unmapped_headers: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- empty frames
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    dtypes = {
+        "source_row": "int64",
+        "seq": "int64",
+        "channel": "Int8",
+        "status": "Int8",
+    }
+    frame = {}
+    for name in columns:
+        if name in dtypes:
+            frame[name] = pd.Series([], dtype=dtypes[name])
+        elif name.endswith("_at"):
+            frame[name] = pd.Series([], dtype=_DT)
+        else:
+            frame[name] = pd.Series([], dtype=TEXT_DTYPE)
+    return pd.DataFrame(frame)
+
+
+def empty_cases() -> pd.DataFrame:
+    """An empty cases frame with the canonical columns and dtypes."""
+    return _empty(CASE_COLUMNS)
+
+
+def _one_line(error: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:limit]
+
+
+# ----------------------------------------------------------------------------- context
+@dataclass
+class _Context:
+    path: Path
+    settings: Any
+    syn: Synonyms
+    tz: str
+    _salt: str | None = None
+
+    def salt(self) -> str:
+        if self._salt is None:
+            self._salt = pii_salt(self.settings)
+        return self._salt
+
+
+@dataclass
+class _Part:
+    """Records from one table (a sheet, a CSV, a JSON array)."""
+
+    rows_read: int
+    cases: pd.DataFrame
+    supplements: pd.DataFrame
+    ratings: pd.DataFrame
+    quarantine: pd.DataFrame
+    skipped: pd.DataFrame
+    kinds: dict[str, list[int]]  # row_kind -> source rows (for the layout description)
+
+
+@dataclass
+class _Problem:
+    positions: np.ndarray  # row positions in the table
+    field: str
+    raw: list[str]
+    reasons: list[str]
+
+
+# ----------------------------------------------------------------------------- the table → records
+def _nonempty(column: pd.Series) -> np.ndarray:
+    if isinstance(column.dtype, pd.StringDtype):
+        arr = pa.array(column.array) if not hasattr(column.array, "_pa_array") else column.array._pa_array  # noqa: SLF001
+        trimmed = pc.utf8_trim_whitespace(arr)
+        return pc.fill_null(pc.not_equal(trimmed, ""), False).to_numpy(zero_copy_only=False)
+    values = column.to_numpy(dtype=object)
+    return np.fromiter(
+        (
+            v.strip() != "" if type(v) is str else v is not None and not (type(v) is float and v != v)
+            for v in values
+        ),
+        dtype=bool,
+        count=len(values),
+    )
+
+
+def _typed(raw: pd.DataFrame) -> pd.DataFrame:
+    """Columns holding only text cells become text columns (the fast, vectorised path)."""
+    out = {}
+    for key in raw.columns:
+        column = raw[key]
+        if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+            values = [None if v is None or (isinstance(v, float) and v != v) else v for v in column.tolist()]
+            out[key] = pd.Series(pd.array(values, dtype=TEXT_DTYPE), index=column.index)
+        else:
+            out[key] = column
+    return pd.DataFrame(out, index=raw.index, columns=raw.columns)
+
+
+def _row_texts(raw: pd.DataFrame, pos: int, hidden: set[Any]) -> list[str]:
+    return ["" if key in hidden else " ".join(cell_text(v).split()) for key, v in raw.iloc[pos].items()]
+
+
+def _build(
+    raw: pd.DataFrame,
+    source_rows: np.ndarray,
+    columns: list[ColumnInfo],
+    kind: str,
+    ctx: _Context,
+    *,
+    classify: bool = True,
+    problems: list[_Problem] | None = None,
+) -> _Part:
+    """Sort the rows of one table into records, quarantine lines and skipped layout rows."""
+    n = len(raw)
+    problems = list(problems or [])
+    by_field: dict[tuple[str, int], ColumnInfo] = {}
+    for column in columns:
+        if column.target and column.target != IGNORE and column.target not in PII_FIELDS:
+            by_field.setdefault((column.target, column.seq), column)
+
+    def col(name: str, seq: int = 0) -> pd.Series | None:
+        column = by_field.get((name, seq))
+        return None if column is None else raw[column.key]
+
+    # values of every row (vectorised), also used to tell case rows from layout rows
+    nonempty = np.zeros((n, raw.shape[1]), dtype=bool)
+    for i, key in enumerate(raw.columns):
+        nonempty[:, i] = _nonempty(raw[key])
+    blank = ~nonempty.any(axis=1)
+    empty_row = blank.copy()
+
+    dates: dict[tuple[str, int], Any] = {}
+    for (name, seq), column in by_field.items():
+        if name in DATE_FIELDS or name in SUPPLEMENT_FIELDS:
+            dates[(name, seq)] = parse_datetimes(raw[column.key], ctx.tz)
+    status_text = text_series(col("status")) if col("status") is not None else None
+    status_codes, status_bad = (
+        ctx.syn.status.parse(status_text) if status_text is not None else (None, np.zeros(n, dtype=bool))
+    )
+    channel_text = text_series(col("channel")) if col("channel") is not None else None
+    channel_codes, channel_bad = (
+        ctx.syn.channel.parse(channel_text) if channel_text is not None else (None, np.zeros(n, dtype=bool))
+    )
+    case_id = text_series(col("case_id"), "case_id", collapse=False) if col("case_id") is not None else None
+
+    kinds = np.full(n, None, dtype=object)
+    kinds[blank] = "blank"
+    forced = np.zeros(n, dtype=bool)
+    for problem in problems:  # rows the caller found broken are case rows, whatever they look like
+        forced[problem.positions] = True
+    blank &= ~forced
+    kinds[forced] = None
+    if classify and n:
+        has_date = np.zeros(n, dtype=bool)
+        for parsed in dates.values():
+            has_date |= parsed.values.notna().to_numpy()
+        if status_codes is not None:
+            has_date |= status_codes.notna().to_numpy()
+        candidates = np.flatnonzero(~blank & ~has_date & ~forced)
+        sure_data = np.flatnonzero(~blank & has_date)
+        if len(candidates):
+            case_key = by_field.get(("case_id", 0))
+            case_col = list(raw.columns).index(case_key.key) if case_key is not None else None
+            classifier = RowClassifier(ctx.syn, columns, case_col)
+            found = classify_candidates(
+                classifier, candidates, lambda p: _row_texts(raw, p, set()), sure_data
+            )
+            for pos, row_kind in found.items():
+                if row_kind != "data":
+                    kinds[pos] = row_kind
+    data = pd.isna(kinds)
+
+    # problems of case rows: one quarantine line each
+    missing = data & ~(forced & empty_row)  # an unreadable record already has its line
+    if case_id is not None:
+        missing &= case_id.isna().to_numpy()
+    positions = np.flatnonzero(missing)
+    problems.append(
+        _Problem(positions, "case_id", [""] * len(positions), ["case_id: missing"] * len(positions))
+    )
+    for (name, seq), parsed in dates.items():
+        positions = np.flatnonzero(parsed.bad & data)
+        label = f"{name}_{seq}" if seq > 1 else name
+        raws = [parsed.raw.get(int(p), "") or "" for p in positions]
+        reasons = [f"{label}: {parsed.reasons[p]} '{r}'" for p, r in zip(positions, raws, strict=True)]
+        problems.append(_Problem(positions, label, raws, reasons))
+    for name, texts, bad in (("status", status_text, status_bad), ("channel", channel_text, channel_bad)):
+        if texts is None:
+            continue
+        positions = np.flatnonzero(bad & data)
+        raws = [str(texts.iloc[p]) for p in positions]
+        problems.append(_Problem(positions, name, raws, [f"{name}: unknown {name} '{r}'" for r in raws]))
+
+    bad_rows = np.zeros(n, dtype=bool)
+    q_rows: list[np.ndarray] = []
+    q_fields: list[str] = []
+    q_raw: list[str] = []
+    q_reason: list[str] = []
+    for problem in problems:
+        keep = data[problem.positions] if len(problem.positions) else np.zeros(0, dtype=bool)
+        positions = problem.positions[keep]
+        if not len(positions):
+            continue
+        bad_rows[positions] = True
+        q_rows.append(source_rows[positions])
+        q_fields += [problem.field] * len(positions)
+        q_raw += [str(r)[:200] for r, k in zip(problem.raw, keep, strict=True) if k]
+        q_reason += [str(r)[:300] for r, k in zip(problem.reasons, keep, strict=True) if k]
+    if q_rows:
+        quarantine = pd.DataFrame(
+            {
+                "source_row": np.concatenate(q_rows).astype("int64"),
+                "field": pd.Series(q_fields, dtype=TEXT_DTYPE),
+                "raw_value": pd.Series(q_raw, dtype=TEXT_DTYPE),
+                "reason": pd.Series(q_reason, dtype=TEXT_DTYPE),
+            }
+        ).sort_values("source_row", kind="stable", ignore_index=True)
+    else:
+        quarantine = _empty(QUARANTINE_COLUMNS)
+
+    good = data & ~bad_rows
+    good_idx = np.flatnonzero(good)
+
+    def take(series: pd.Series | None, dtype: Any) -> pd.Series:
+        if series is None:
+            return (
+                pd.Series(pd.array([None] * len(good_idx), dtype=dtype))
+                if dtype != _DT
+                else pd.Series(np.full(len(good_idx), np.datetime64("NaT", "us")), dtype=_DT)
+            )
+        return series.iloc[good_idx].reset_index(drop=True)
+
+    def date_of(name: str, seq: int = 0) -> pd.Series:
+        parsed = dates.get((name, seq))
+        return take(parsed.values if parsed is not None else None, _DT)
+
+    rows_out = pd.Series(source_rows[good_idx].astype("int64"))
+    case_ids = take(case_id, TEXT_DTYPE)
+
+    cases = empty_cases()
+    supplements = _empty(SUPPLEMENT_COLUMNS)
+    ratings = _empty(RATING_COLUMNS)
+    if kind == "cases":
+        frame: dict[str, pd.Series] = {"case_id": case_ids}
+        for name in CODE_FIELDS[1:]:
+            source = col(name)
+            frame[name] = take(
+                text_series(source, name, collapse=False) if source is not None else None, TEXT_DTYPE
+            )
+        for name in TEXT_FIELDS:
+            source = col(name)
+            frame[name] = take(text_series(source, name) if source is not None else None, TEXT_DTYPE)
+        frame["channel"] = take(channel_codes, "Int8")
+        for name in ("received_at", "due_at", "finished_at", "returned_at"):
+            frame[name] = date_of(name)
+        frame["status"] = take(status_codes, "Int8")
+        frame["status_text"] = take(status_text, TEXT_DTYPE)
+        frame["apology_at"] = date_of("apology_at")
+        frame["new_due_at"] = date_of("new_due_at")
+        frame["applicant_hash"] = _hashes(raw, columns, good_idx, ctx)
+        frame["source_row"] = rows_out
+        cases = pd.DataFrame(frame, columns=list(CASE_COLUMNS))
+        supplements = _flat_supplements(by_field, dates, case_ids, rows_out, good_idx)
+    if col("rating") is not None:
+        rating_text = take(text_series(col("rating")), TEXT_DTYPE)
+        ratings = pd.DataFrame(
+            {
+                "case_id": case_ids,
+                "rated_at": date_of("rated_at"),
+                "rating": rating_text,
+                "source_row": rows_out,
+            }
+        )
+        if kind == "cases":  # a rating column in a case list: only the rated cases
+            ratings = ratings[ratings["rating"].notna()].reset_index(drop=True)
+
+    skipped_pos = np.flatnonzero(~data)
+    hidden = {c.key for c in columns if c.is_pii}
+    skipped = pd.DataFrame(
+        {
+            "source_row": source_rows[skipped_pos].astype("int64"),
+            "row_kind": pd.Series([kinds[p] for p in skipped_pos], dtype=TEXT_DTYPE),
+            "text": pd.Series(
+                [" | ".join(t for t in _row_texts(raw, p, hidden) if t)[:200] for p in skipped_pos],
+                dtype=TEXT_DTYPE,
+            ),
+        }
+    )
+    kind_rows: dict[str, list[int]] = {}
+    for p in skipped_pos:
+        kind_rows.setdefault(kinds[p], []).append(int(source_rows[p]))
+    return _Part(n, cases, supplements, ratings, quarantine, skipped, kind_rows)
+
+
+def _hashes(raw: pd.DataFrame, columns: list[ColumnInfo], good_idx: np.ndarray, ctx: _Context) -> pd.Series:
+    """Applicant hash per kept row from the personal-data columns (which are then dropped)."""
+    pii: dict[str, pd.Series] = {}
+    for column in columns:
+        if column.is_pii and column.target not in pii:
+            pii[column.target] = raw[column.key].iloc[good_idx].reset_index(drop=True)
+    usable = {
+        k: v for k, v in pii.items() if k in ("applicant_id_number", "applicant_name", "applicant_phone")
+    }
+    if not usable or not len(good_idx):
+        return pd.Series([np.nan] * len(good_idx), dtype=TEXT_DTYPE)
+    return applicant_hashes(
+        ctx.salt(),
+        id_number=usable.get("applicant_id_number"),
+        name=usable.get("applicant_name"),
+        phone=usable.get("applicant_phone"),
+        n=len(good_idx),
+    )
+
+
+def _flat_supplements(
+    by_field: dict[tuple[str, int], ColumnInfo],
+    dates: dict[tuple[str, int], Any],
+    case_ids: pd.Series,
+    rows_out: pd.Series,
+    good_idx: np.ndarray,
+) -> pd.DataFrame:
+    """Supplement cycles from flat columns: one row per case and cycle with any date filled."""
+    cycles = sorted({seq for (name, seq) in by_field if name in SUPPLEMENT_FIELDS})
+    frames = []
+    for seq in cycles:
+        parts = {}
+        for name, out in zip(SUPPLEMENT_FIELDS, ("requested_at", "received_at", "new_due_at"), strict=True):
+            parsed = dates.get((name, seq))
+            parts[out] = (
+                parsed.values.iloc[good_idx].reset_index(drop=True)
+                if parsed is not None
+                else pd.Series(np.full(len(good_idx), np.datetime64("NaT", "us")), dtype=_DT)
+            )
+        frame = pd.DataFrame(
+            {
+                "case_id": case_ids,
+                "seq": np.full(len(good_idx), max(seq, 1), dtype="int64"),
+                **parts,
+                "source_row": rows_out,
+            }
+        )
+        frames.append(frame[frame[["requested_at", "received_at", "new_due_at"]].notna().any(axis=1)])
+    if not frames:
+        return _empty(SUPPLEMENT_COLUMNS)
+    out = pd.concat(frames, ignore_index=True).sort_values(["source_row", "seq"], ignore_index=True)
+    return out[list(SUPPLEMENT_COLUMNS)]
+
+
+# ----------------------------------------------------------------------------- assembling a result
+def _header_map(columns: list[ColumnInfo]) -> tuple[dict[str, str], list[str]]:
+    mapping: dict[str, str] = {}
+    unmapped: list[str] = []
+    for column in columns:
+        if not column.label:
+            continue
+        if column.target:
+            label = column.label
+            if label in mapping and mapping[label] != column.field_name:
+                label = f"{label} [{column.index + 1}]"
+            mapping[label] = column.field_name or ""
+        else:
+            unmapped.append(column.label)
+    return mapping, unmapped
+
+
+def _concat(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return _empty(columns)
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _result(
+    ctx: _Context,
+    kind: str,
+    file_format: str,
+    layout: str,
+    parts: list[_Part],
+    columns: list[ColumnInfo],
+    meta_rows: Sequence[Sequence[Any]],
+    extra_meta: dict[str, Any] | None = None,
+) -> ReadResult:
+    meta = read_metadata(meta_rows, ctx.syn, ctx.tz)
+    extra_meta = extra_meta or {}
+    exported_at = (
+        extra_meta.get("exported_at")
+        or meta.exported_at
+        or datetime_from_name(ctx.path.name)
+        or meta.signed_on
+    )
+    header_map, unmapped = _header_map(columns)
+    return ReadResult(
+        path=ctx.path,
+        kind=kind,
+        file_format=file_format,
+        layout=layout,
+        exported_at=exported_at,
+        period_text=extra_meta.get("period_text") or meta.period_text,
+        rows_read=sum(p.rows_read for p in parts),
+        cases=_concat([p.cases for p in parts], CASE_COLUMNS),
+        supplements=_concat([p.supplements for p in parts], SUPPLEMENT_COLUMNS),
+        ratings=_concat([p.ratings for p in parts], RATING_COLUMNS),
+        quarantine=_concat([p.quarantine for p in parts], QUARANTINE_COLUMNS),
+        skipped=_concat([p.skipped for p in parts], SKIPPED_COLUMNS),
+        header_map=header_map,
+        unmapped_headers=unmapped,
+    )
+
+
+def _ranges(rows: list[int]) -> str:
+    """'3, 7-9' from [3, 7, 8, 9]."""
+    rows = sorted(set(rows))
+    out: list[str] = []
+    start = prev = None
+    for r in rows + [None]:
+        if start is None:
+            start = prev = r
+        elif r is not None and r == prev + 1:
+            prev = r
+        else:
+            out.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = prev = r
+    return ", ".join(out[:6]) + (" …" if len(out) > 6 else "")
+
+
+def _data_span(part: _Part, source_rows: np.ndarray, word: str) -> str:
+    """', data rows 13-21' (first and last row that is not a layout row)."""
+    skipped = np.array([r for rows in part.kinds.values() for r in rows], dtype=np.int64)
+    data = source_rows[~np.isin(source_rows, skipped)] if len(skipped) else source_rows
+    if not len(data):
+        return f", no data {word}s"
+    first, last = int(data[0]), int(data[-1])
+    return f", data {word}s {first}-{last}" if last != first else f", data {word} {first}"
+
+
+def _layout_tail(part: _Part, word: str) -> str:
+    bits = []
+    for row_kind in ("header", "column_numbers", "group", "total", "signature", "title", "blank"):
+        rows = part.kinds.get(row_kind)
+        if rows:
+            bits.append(f"{row_kind.replace('_', ' ')} {word}{'s' if len(rows) > 1 else ''} {_ranges(rows)}")
+    return ("; " + "; ".join(bits)) if bits else ""
+
+
+def _reject_header(ctx: _Context, block: HeaderBlock | None, where: str = "") -> FileRejected:
+    targets = block.targets if block else set()
+    return FileRejected(
+        f"{ctx.path.name}: header not recognised{where}; missing fields: {', '.join(missing_fields(targets))}"
+    )
+
+
+# ----------------------------------------------------------------------------- Excel
+def _read_excel(ctx: _Context) -> ReadResult:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(ctx.path))
+        names = workbook.sheet_names
+    except Exception as error:  # noqa: BLE001 - calamine raises several error types
+        raise FileRejected(f"{ctx.path.name}: cannot open as a workbook ({_one_line(error)})") from None
+    chosen: list[tuple[str, Any, HeaderBlock, list]] = []
+    first_block: HeaderBlock | None = None
+    any_data = False
+    for index, name in enumerate(names):
+        try:
+            sheet = workbook.get_sheet_by_index(index)
+            head = sheet.to_python(skip_empty_area=False, nrows=40)
+        except Exception as error:  # noqa: BLE001
+            raise FileRejected(f"{ctx.path.name}: cannot read sheet '{name}' ({_one_line(error)})") from None
+        if not any(not is_empty(v) for row in head for v in row):
+            continue
+        any_data = True
+        try:
+            merges = [tuple(map(tuple, m)) for m in (sheet.merged_cell_ranges or [])]
+        except Exception:  # noqa: BLE001 - not every format reports merged cells
+            merges = []
+        block = find_header(head, ctx.syn, merges)
+        if block is not None and (first_block is None or block.score > first_block.score):
+            first_block = block
+        if block is None or block.kind is None:
+            continue
+        if chosen and block.kind != chosen[0][2].kind:
+            continue
+        chosen.append((name, sheet, block, merges))
+    if not any_data:
+        raise FileRejected(f"{ctx.path.name}: workbook is empty")
+    if not chosen:
+        raise _reject_header(ctx, first_block)
+
+    kind = chosen[0][2].kind
+    parts: list[_Part] = []
+    meta_rows: list[Sequence[Any]] = []
+    descriptions: list[str] = []
+    all_columns: list[ColumnInfo] = []
+    for order, (name, sheet, block, merges) in enumerate(chosen):
+        grid = sheet.to_python(skip_empty_area=False)
+        width = max((len(r) for r in grid), default=0)
+        for (r0, c0), (r1, _c1) in merges:  # cells merged down inside the data: the value applies to each row
+            if r0 > block.end and r1 > r0 and r1 < len(grid) and c0 < width:
+                for r in range(r0 + 1, r1 + 1):
+                    if is_empty(grid[r][c0]):
+                        grid[r][c0] = grid[r0][c0]
+        body = grid[block.end + 1 :]
+        raw = _typed(
+            pd.DataFrame(body, columns=range(width), dtype=object)
+            if body
+            else pd.DataFrame(columns=range(width))
+        )
+        offset = order * SHEET_ROW_OFFSET  # rows of a second, third … sheet stay distinct
+        source_rows = np.arange(block.end + 2, block.end + 2 + len(body), dtype=np.int64) + offset
+        part = _build(raw, source_rows, block.columns, kind, ctx)
+        parts.append(part)
+        titles = grid[: block.start]
+        meta_rows += titles
+        meta_rows += [
+            grid[r - offset - 1] for k in ("title", "signature", "total") for r in part.kinds.get(k, [])
+        ]
+        header_rows = f"{block.start + 1}" if block.depth == 1 else f"{block.start + 1}-{block.end + 1}"
+        title_rows = [i + 1 for i, row in enumerate(titles) if any(not is_empty(v) for v in row)]
+        text = f"sheet '{name}'" + (f" (source_row = {offset:,} + row)" if offset else "") + ": "
+        text += f"title row{'s' if len(title_rows) > 1 else ''} {_ranges(title_rows)}, " if title_rows else ""
+        text += f"header row{'s' if block.depth > 1 else ''} {header_rows}"
+        text += f" ({block.depth} rows{', merged' if block.merged else ''})" if block.depth > 1 else ""
+        text += _data_span(part, source_rows, "row")
+        text += _layout_tail(part, "row")
+        descriptions.append(text)
+        all_columns = all_columns or block.columns
+    suffix = ctx.path.suffix.lower().lstrip(".") or "xlsx"
+    layout = f"{suffix} report, " + " | ".join(descriptions)
+    return _result(ctx, kind, "xlsx", layout, parts, all_columns, meta_rows)
+
+
+# ----------------------------------------------------------------------------- CSV
+_HEAD_BYTES = 1 << 20
+
+
+def _detect_encoding(path: Path) -> tuple[str, str]:
+    """Encoding of a text export (BOM, else UTF-8, else Windows-1258) and its first ~1 MB decoded."""
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+    complete = len(head) < _HEAD_BYTES
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "cp1258"
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=complete)
+    if not complete and "\n" in text:
+        text = text[: text.rindex("\n") + 1]
+    return encoding, text
+
+
+def _head_records(text: str, delimiter: str, limit: int = 40) -> tuple[list[list[str]], list[int]]:
+    """The first records of a CSV text and the physical line each ends on."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    records: list[list[str]] = []
+    ends: list[int] = []
+    try:
+        for record in reader:
+            records.append(record)
+            ends.append(reader.line_num)
+            if len(records) >= limit:
+                break
+    except csv.Error:
+        pass
+    return records, ends
+
+
+def _csv_fallback(
+    path: Path, encoding: str, delimiter: str, skip_records: int, width: int
+) -> tuple[pd.DataFrame, np.ndarray, list[_Problem]]:
+    """Slow exact reader (Python csv module): line numbers of multi-line records, ragged rows."""
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    too_long: list[int] = []
+    too_long_n: list[int] = []
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        previous = 0
+        for index, record in enumerate(reader):
+            start, previous = previous + 1, reader.line_num
+            if index < skip_records:
+                continue
+            if len(record) > width:
+                if any(v.strip() for v in record[width:]):
+                    too_long.append(len(rows))
+                    too_long_n.append(len(record))
+                record = record[:width]
+            rows.append(record + [""] * (width - len(record)))
+            lines.append(start)
+    raw = (
+        pd.DataFrame(rows, columns=range(width), dtype=TEXT_DTYPE)
+        if rows
+        else pd.DataFrame({i: pd.Series([], dtype=TEXT_DTYPE) for i in range(width)})
+    )
+    problems = [
+        _Problem(
+            np.array(too_long, dtype=np.int64),
+            "row",
+            [""] * len(too_long),
+            [f"row: {k} fields, the header has {width}" for k in too_long_n],
+        )
+    ]
+    return raw, np.array(lines, dtype=np.int64), problems
+
+
+def _physical_lines(path: Path) -> int:
+    """Number of lines in a file (a last line without a newline counts)."""
+    count = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _csv_arrow(
+    path: Path, encoding: str, delimiter: str, header_lines: int, width: int
+) -> pd.DataFrame | None:
+    """Fast multi-threaded read of the data lines, every column as text; None when a line does not
+    map to exactly one row of the header's width (the exact reader takes over)."""
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    import pyarrow.csv as pacsv
+
+    invalid: list[Any] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append(row)
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(skip_rows=header_lines, column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError):
+        return None
+    if invalid or table.num_rows != _physical_lines(path) - header_lines:
+        return None
+    return pd.DataFrame(
+        {i: pd.Series(pd.arrays.ArrowStringArray(table.column(i), dtype=TEXT_DTYPE)) for i in range(width)},
+        columns=range(width),
+    )
+
+
+def _read_csv(ctx: _Context) -> ReadResult:
+    encoding, head = _detect_encoding(ctx.path)
+    if not head.strip().strip("\ufeff"):
+        raise FileRejected(f"{ctx.path.name}: file is empty")
+    best: tuple[tuple, str, HeaderBlock, list[list[str]], list[int]] | None = None
+    for delimiter in (",", ";", "\t", "|"):
+        records, ends = _head_records(head, delimiter)
+        block = find_header(records, ctx.syn)
+        if block is None:
+            continue
+        key = (block.kind is not None, block.score, -block.start)
+        if best is None or key > best[0]:
+            best = (key, delimiter, block, records, ends)
+    if best is None or best[2].kind is None:
+        raise _reject_header(ctx, best[2] if best else None)
+    _, delimiter, block, records, ends = best
+    kind = block.kind
+    header_lines = ends[block.end]
+    width = max(len(records[r]) for r in range(block.start, block.end + 1))
+    problems: list[_Problem] = []
+    fast = _csv_arrow(ctx.path, encoding, delimiter, header_lines, width)
+    if fast is not None:
+        raw = fast
+        source_rows = np.arange(header_lines + 1, header_lines + 1 + len(raw), dtype=np.int64)
+    else:
+        raw, source_rows, problems = _csv_fallback(ctx.path, encoding, delimiter, block.end + 1, width)
+    part = _build(raw, source_rows, block.columns, kind, ctx, problems=problems)
+    names = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+    title_lines = [
+        ends[i - 1] + 1 if i else 1 for i in range(block.start) if any(v.strip() for v in records[i])
+    ]
+    header_first = ends[block.start - 1] + 1 if block.start else 1
+    layout = f"csv ({encoding}, {names[delimiter]}): "
+    layout += (
+        f"title line{'s' if len(title_lines) > 1 else ''} {_ranges(title_lines)}, " if title_lines else ""
+    )
+    layout += f"header line{'s' if header_lines > header_first else ''} "
+    layout += f"{header_first}-{header_lines}" if header_lines > header_first else f"{header_first}"
+    layout += _data_span(part, source_rows, "line")
+    layout += _layout_tail(part, "line")
+    meta_rows = records[: block.start] + [
+        r for k in ("title", "signature") for r in _rows_of(raw, source_rows, part.kinds.get(k, []))
+    ]
+    return _result(ctx, kind, "csv", layout, [part], block.columns, meta_rows)
+
+
+def _rows_of(raw: pd.DataFrame, source_rows: np.ndarray, wanted: list[int]) -> list[list[Any]]:
+    positions = np.searchsorted(source_rows, wanted)
+    return [list(raw.iloc[int(p)]) for p in positions if p < len(raw)]
+
+
+# ----------------------------------------------------------------------------- JSON
+def _find_records(data: Any, list_keys: list[str]) -> tuple[list[Any] | None, str]:
+    """The list of records in a JSON document and where it was found."""
+    if isinstance(data, list):
+        return data, "array"
+    if not isinstance(data, dict):
+        return None, ""
+    wanted = {compact(k) for k in list_keys}
+    for key, value in data.items():
+        if compact(key) in wanted and isinstance(value, list):
+            return value, f"list under '{key}'"
+    for key, value in data.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value[:10]):
+            return value, f"list under '{key}'"
+    for key, value in data.items():
+        if isinstance(value, dict):
+            found, where = _find_records(value, list_keys)
+            if found is not None:
+                return found, f"{where} in '{key}'"
+    return None, ""
+
+
+def _json_meta(data: Any, syn: Synonyms, tz: str) -> dict[str, Any]:
+    """Export time and period from the envelope object around the records."""
+    if not isinstance(data, dict):
+        return {}
+    keys = {compact(k): k for k in data}
+    meta: dict[str, Any] = {}
+
+    def first(names: list[str]) -> Any:
+        for name in names:
+            if compact(name) in keys and not is_empty(data[keys[compact(name)]]):
+                return data[keys[compact(name)]]
+        return None
+
+    exported = first(syn.metadata.get("exported_at_keys", []))
+    if exported is not None:
+        meta["exported_at"] = parse_one_datetime(exported, tz)
+    start = first(syn.metadata.get("period_from_keys", []))
+    end = first(syn.metadata.get("period_to_keys", []))
+    start_dt = parse_one_datetime(start, tz) if start is not None else None
+    end_dt = parse_one_datetime(end, tz) if end is not None else None
+    if start_dt and end_dt:
+        meta["period_text"] = f"Từ ngày {start_dt:%d/%m/%Y} đến ngày {end_dt:%d/%m/%Y}"
+    return meta
+
+
+def _load_json(ctx: _Context) -> tuple[Any, list[Any], np.ndarray, list[int], str]:
+    """The parsed document, its records, their row numbers, unparsable JSON-Lines rows, and a layout note."""
+    raw_bytes = ctx.path.read_bytes()
+    if raw_bytes.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw_bytes.decode("utf-16", errors="replace")
+    else:
+        text = raw_bytes.decode("utf-8-sig", errors="replace")
+    if not text.strip():
+        raise FileRejected(f"{ctx.path.name}: file is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        lines = text.splitlines()
+        records: list[Any] = []
+        numbers: list[int] = []
+        broken: list[int] = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                records.append(_BROKEN)
+                broken.append(number)
+            numbers.append(number)
+        if not records or len(broken) == len(records) or len(records) == 1:
+            raise FileRejected(f"{ctx.path.name}: not valid JSON ({_one_line(error)})") from None
+        return None, records, np.array(numbers, dtype=np.int64), broken, "json lines"
+    records_found, where = _find_records(data, ctx.syn.metadata.get("list_keys", []))
+    if records_found is None:
+        if isinstance(data, dict) and kind_of(targets_of(assign_columns(ctx.syn, [[k] for k in data]))):
+            records_found, where = [data], "single object"
+        else:
+            raise FileRejected(f"{ctx.path.name}: JSON holds no list of records")
+    return data, records_found, np.arange(1, len(records_found) + 1, dtype=np.int64), [], f"json {where}"
+
+
+_BROKEN = object()
+
+
+def _read_json(ctx: _Context) -> ReadResult:
+    data, records, source_rows, broken, where = _load_json(ctx)
+    keys: dict[tuple[str, ...], None] = {}
+    for record in records:
+        if isinstance(record, dict):
+            for key, value in record.items():
+                if isinstance(value, dict):
+                    for sub in value:
+                        keys[(key, sub)] = None
+                else:
+                    keys[(key,)] = None
+    paths = list(keys)
+    columns = assign_columns(ctx.syn, [list(p) for p in paths])
+    for position, (column, path) in enumerate(zip(columns, paths, strict=True)):
+        column.key = position
+        column.label = ".".join(path) if not column.target or len(path) > 1 else path[0]
+    targets = targets_of(columns)
+    kind = kind_of(targets)
+    if kind is None and not records:
+        kind = "cases"  # an empty list: a sync export with nothing new (the national sync format is cases)
+    if kind is None and not any(isinstance(r, dict) for r in records):
+        raise FileRejected(f"{ctx.path.name}: JSON holds no records (objects)")
+    if kind is None:
+        raise _reject_header(ctx, HeaderBlock(0, 1, columns, 0, None, targets=targets), " in JSON keys")
+
+    def value(record: Any, path: tuple[str, ...]) -> Any:
+        if not isinstance(record, dict):
+            return None
+        found = record.get(path[0])
+        if len(path) == 2:
+            return found.get(path[1]) if isinstance(found, dict) else None
+        return None if isinstance(found, (dict, list)) else found
+
+    supplements_at = next((i for i, c in enumerate(columns) if c.target == "supplements"), None)
+    supplements_path = paths[supplements_at] if supplements_at is not None else None
+    kept = [i for i in range(len(paths)) if i != supplements_at]
+    raw = pd.DataFrame(
+        {i: pd.Series([value(r, paths[i]) for r in records], dtype=object) for i in kept},
+        index=range(len(records)),
+        columns=kept,
+    )
+    problems: list[_Problem] = []
+    not_objects = [i for i, r in enumerate(records) if not isinstance(r, dict)]
+    if not_objects:
+        reasons = [
+            "record: invalid JSON line" if records[i] is _BROKEN else "record: not a JSON object"
+            for i in not_objects
+        ]
+        problems.append(
+            _Problem(np.array(not_objects, dtype=np.int64), "record", [""] * len(not_objects), reasons)
+        )
+    problems += _json_supplement_problems(records, supplements_path, ctx)
+    part = _build(
+        raw,
+        source_rows,
+        [c for c in columns if c.key != supplements_at],
+        kind,
+        ctx,
+        classify=False,
+        problems=problems,
+    )
+    if supplements_path is not None and kind == "cases":
+        part.supplements = _json_supplements(records, supplements_path, source_rows, part, ctx)
+    layout = f"{where}, {len(records)} records" + _layout_tail(part, "record")
+    if broken:
+        layout += f"; invalid JSON lines {_ranges(broken)}"
+    return _result(ctx, kind, "json", layout, [part], columns, [], _json_meta(data, ctx.syn, ctx.tz))
+
+
+def _supplement_table(records: list[Any], path: tuple[str, ...] | None, ctx: _Context) -> pd.DataFrame:
+    """One row per supplement cycle in the records: position, seq and the three raw dates."""
+    rows: list[tuple[int, int, Any, Any, Any]] = []
+    if path is None:
+        return pd.DataFrame(columns=["pos", "seq", "requested_at", "received_at", "new_due_at"])
+    inner = {
+        "supplement_requested_at": 2,
+        "supplement_received_at": 3,
+        "supplement_new_due_at": 4,
+        "new_due_at": 4,
+    }
+    key_cache: dict[str, int | None] = {}
+    for pos, record in enumerate(records):
+        cycles = record.get(path[0]) if isinstance(record, dict) else None
+        if not isinstance(cycles, list):
+            continue
+        for seq, cycle in enumerate(cycles, start=1):
+            if not isinstance(cycle, dict):
+                continue
+            row: list[Any] = [pos, seq, None, None, None]
+            for key, val in cycle.items():
+                if key not in key_cache:
+                    found = assign_columns(ctx.syn, [[key]])[0].target
+                    key_cache[key] = inner.get(found or "")
+                slot = key_cache[key]
+                if slot is not None and row[slot] is None:
+                    row[slot] = val
+            rows.append(tuple(row))
+    return pd.DataFrame(
+        rows, columns=["pos", "seq", "requested_at", "received_at", "new_due_at"], dtype=object
+    )
+
+
+def _json_supplement_problems(
+    records: list[Any], path: tuple[str, ...] | None, ctx: _Context
+) -> list[_Problem]:
+    table = _supplement_table(records, path, ctx)
+    problems = []
+    for name in ("requested_at", "received_at", "new_due_at"):
+        if not len(table):
+            break
+        parsed = parse_datetimes(table[name].astype(object), ctx.tz)
+        bad = np.flatnonzero(parsed.bad)
+        if len(bad):
+            raws = [parsed.raw.get(int(i), "") for i in bad]
+            seqs = table["seq"].to_numpy()[bad]
+            problems.append(
+                _Problem(
+                    table["pos"].to_numpy()[bad].astype(np.int64),
+                    f"supplement_{name}",
+                    raws,
+                    [
+                        f"supplement_{name} (cycle {s}): {parsed.reasons[i]} '{r}'"
+                        for i, s, r in zip(bad, seqs, raws, strict=True)
+                    ],
+                )
+            )
+    return problems
+
+
+def _json_supplements(
+    records: list[Any], path: tuple[str, ...], source_rows: np.ndarray, part: _Part, ctx: _Context
+) -> pd.DataFrame:
+    """Supplement cycles of the kept cases from the JSON lists."""
+    table = _supplement_table(records, path, ctx)
+    if not len(table):
+        return _empty(SUPPLEMENT_COLUMNS)
+    table["source_row"] = source_rows[table["pos"].to_numpy(dtype=np.int64)]
+    kept = part.cases[["source_row", "case_id"]]
+    table = table.merge(kept, on="source_row", how="inner")
+    out = pd.DataFrame(
+        {
+            "case_id": table["case_id"].astype(TEXT_DTYPE),
+            "seq": table["seq"].astype("int64"),
+            "requested_at": parse_datetimes(table["requested_at"].astype(object), ctx.tz).values,
+            "received_at": parse_datetimes(table["received_at"].astype(object), ctx.tz).values,
+            "new_due_at": parse_datetimes(table["new_due_at"].astype(object), ctx.tz).values,
+            "source_row": table["source_row"].astype("int64"),
+        }
+    )
+    return out.sort_values(["source_row", "seq"], ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- entry point
+def _sniff_format(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "excel"
+    stripped = head.lstrip(codecs.BOM_UTF8).lstrip()
+    if stripped[:1] in (b"[", b"{"):
+        return "json"
+    return "csv"
+
+
+def read_export(path: Path, settings: Any) -> ReadResult:
+    """Read one export file into canonical records; raises FileRejected when the file cannot be used."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileRejected(f"{path.name}: not a readable file")
+    if path.stat().st_size == 0:
+        raise FileRejected(f"{path.name}: file is empty")
+    ctx = _Context(path, settings, load_synonyms(settings.header_synonyms_file), settings.timezone)
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        kind = "excel"
+    elif suffix in JSON_SUFFIXES:
+        kind = "json"
+    elif suffix in (".csv", ".tsv"):
+        kind = "csv"
+    else:
+        kind = _sniff_format(path)
+    try:
+        if kind == "excel":
+            return _read_excel(ctx)
+        if kind == "json":
+            return _read_json(ctx)
+        return _read_csv(ctx)
+    except FileRejected:
+        raise
+    except (OSError, UnicodeError, csv.Error, pd.errors.ParserError) as error:
+        raise FileRejected(f"{path.name}: cannot read ({_one_line(error)})") from None

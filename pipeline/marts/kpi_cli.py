@@ -1,0 +1,211 @@
+"""``tthc kpi``: print the measures of one period from mart.kpi_period.
+
+Formats: ``table`` (Vietnamese headings, numbers the Vietnamese way: ``12.345``, ``95,3%``),
+``json`` (one object per line, with exactly the column names of mart.kpi_period) and ``csv``
+(a header, then the rows).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from datetime import date, datetime, timedelta
+from typing import TextIO
+
+from pipeline import db
+from pipeline.periods import parse_period
+from pipeline.settings import Settings
+
+# Vietnamese headings of mart.kpi_period's columns (also used by the table format).
+LABELS_VI = {
+    "period_scheme": "Cách tính kỳ",
+    "period": "Kỳ báo cáo",
+    "dimension": "Chiều phân tích",
+    "dimension_value": "Giá trị",
+    "received_total": "Tổng số hồ sơ tiếp nhận",
+    "received_online": "Tiếp nhận trực tuyến",
+    "received_offline": "Tiếp nhận trực tiếp, bưu chính",
+    "carried_over": "Kỳ trước chuyển qua",
+    "resolved_total": "Đã giải quyết",
+    "early": "Trước hạn",
+    "on_time": "Đúng hạn",
+    "late": "Quá hạn",
+    "withdrawn": "Rút hồ sơ",
+    "stopped": "Dừng xử lý",
+    "open_total": "Đang giải quyết",
+    "open_in_time": "Đang giải quyết trong hạn",
+    "open_overdue": "Đang giải quyết quá hạn",
+    "on_time_rate": "Tỷ lệ đúng hạn (trước hạn + đúng hạn)",
+    "early_rate": "Tỷ lệ trước hạn",
+    "late_rate": "Tỷ lệ quá hạn",
+    "ratings": "Lượt đánh giá",
+    "satisfied": "Hài lòng, rất hài lòng",
+    "satisfaction_rate": "Tỷ lệ hài lòng",
+    "score_766_progress": "Điểm tiến độ (QĐ 766, tối đa 20)",
+    "grain": "Loại kỳ",
+    "period_name": "Tên kỳ",
+    "first_day": "Từ ngày",
+    "last_day": "Đến ngày",
+    "judged_at": "Thời điểm chốt số liệu",
+    "unsatisfied": "Không hài lòng",
+    "rating_coverage": "Tỷ lệ hồ sơ được đánh giá",
+    "score_766_satisfaction": "Điểm hài lòng (QĐ 766 mục 5.4, tối đa 6)",
+    "mean_resolution_working_days": "Thời gian giải quyết trung bình (ngày làm việc)",
+    "median_resolution_working_days": "Thời gian giải quyết trung vị (ngày làm việc)",
+    "late_with_apology": "Hồ sơ quá hạn có văn bản xin lỗi",
+    "apology_rate": "Tỷ lệ hồ sơ quá hạn có văn bản xin lỗi",
+    "apology_timely": "Văn bản xin lỗi gửi trước hạn ≥ 1 ngày làm việc",
+    "rescheduled_more_than_once": "Hồ sơ hẹn lại quá 01 lần",
+    "due_beyond_legal_limit": "Hồ sơ hẹn trả vượt thời hạn quy định",
+}
+
+DIMENSION_VI = {"unit": "Đơn vị", "sector": "Lĩnh vực", "procedure": "Mã thủ tục", "channel": "Kênh thực hiện"}
+CHANNEL_VI = {"1": "Trực tiếp", "2": "Trực tuyến", "3": "Bưu chính công ích"}
+RATE_COLUMNS = {"on_time_rate", "early_rate", "late_rate", "satisfaction_rate", "rating_coverage", "apology_rate"}
+SCORE_COLUMNS = {"score_766_progress", "score_766_satisfaction", "mean_resolution_working_days",
+                 "median_resolution_working_days"}
+# The wide table of ``--by``: the Biểu 06 columns, then the rates.
+WIDE_COLUMNS = ["received_total", "carried_over", "received_online", "received_offline", "resolved_total",
+                "early", "on_time", "late", "open_total", "open_in_time", "open_overdue", "on_time_rate",
+                "early_rate", "satisfaction_rate"]
+WIDE_HEADINGS_VI = {"received_total": "Tiếp nhận", "carried_over": "Kỳ trước", "received_online": "Trực tuyến",
+                    "received_offline": "Trực tiếp/BC", "resolved_total": "Đã giải quyết", "early": "Trước hạn",
+                    "on_time": "Đúng hạn", "late": "Quá hạn", "open_total": "Đang giải quyết",
+                    "open_in_time": "Trong hạn", "open_overdue": "Quá hạn (đang GQ)",
+                    "on_time_rate": "Tỷ lệ đúng hạn", "early_rate": "Tỷ lệ trước hạn",
+                    "satisfaction_rate": "Tỷ lệ hài lòng"}
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_int_vi(value: object) -> str:
+    """12345 -> '12.345'."""
+    return "–" if _missing(value) else f"{int(value):,}".replace(",", ".")
+
+
+def format_decimal_vi(value: object, digits: int = 2) -> str:
+    """12345.678 -> '12.345,68'."""
+    if _missing(value):
+        return "–"
+    text = f"{float(value):,.{digits}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def format_rate_vi(value: object) -> str:
+    """0.953 -> '95,3%'."""
+    return "–" if _missing(value) else format_decimal_vi(float(value) * 100, 1) + "%"
+
+
+def format_value_vi(column: str, value: object) -> str:
+    """A kpi value as leadership reads it."""
+    if column in RATE_COLUMNS:
+        return format_rate_vi(value)
+    if column in SCORE_COLUMNS:
+        return format_decimal_vi(value)
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, bool | str) or value is None:
+        return "–" if value is None else str(value)
+    return format_int_vi(value)
+
+
+def _plain(value: object) -> object:
+    """A JSON/CSV-friendly value: ISO dates, None for NULL/NaN, Python numbers."""
+    if _missing(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _render_table(headings: list[str], rows: list[list[str]], left_columns: int = 1) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headings)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left_columns else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headings), rule, *(line(r) for r in rows)])
+
+
+def _dimension_label(dimension: str, value: str) -> str:
+    if dimension == "channel":
+        return CHANNEL_VI.get(value, value)
+    return value
+
+
+def kpi_rows(con, period: str, scheme: str, by: str | None) -> tuple[list[str], list[tuple]]:
+    """(columns, rows) of mart.kpi_period for a period, for the department or by a dimension."""
+    parse_period(period, scheme)  # a one-line ValueError for a malformed label or scheme
+    known = con.execute(
+        "select count(*), min(period), max(period) from mart.kpi_period where period_scheme = ? and dimension = 'all'",
+        [scheme],
+    ).fetchone()
+    exists = con.execute(
+        "select count(*) from mart.kpi_period where period_scheme = ? and period = ? and dimension = 'all'",
+        [scheme, period],
+    ).fetchone()[0]
+    if not exists:
+        held = f"it holds {known[1]} … {known[2]}" if known[0] else "it holds no period yet"
+        raise ValueError(f"period {period} ({scheme}) is not in the warehouse; {held}")
+    cursor = con.execute(
+        "select * from mart.kpi_period where period_scheme = ? and period = ? and dimension = ? "
+        "order by dimension_value",
+        [scheme, period, by or "all"],
+    )
+    columns = [d[0] for d in cursor.description]
+    return columns, cursor.fetchall()
+
+
+def write_kpi(con, period: str, scheme: str, by: str | None, output_format: str, out: TextIO) -> None:
+    """Write the measures of a period in a format to a stream."""
+    columns, rows = kpi_rows(con, period, scheme, by)
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    if output_format == "json":
+        for record in records:
+            out.write(json.dumps({k: _plain(v) for k, v in record.items()}, ensure_ascii=False) + "\n")
+        return
+    if output_format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if _plain(v) is None else _plain(v) for v in row])
+        return
+    if output_format != "table":
+        raise ValueError(f"unknown format {output_format!r}; use table, json or csv")
+    total = records[0] if by is None else dict(zip(columns, kpi_rows(con, period, scheme, None)[1][0], strict=True))
+    out.write(f"{total['period_name']} ({'kỳ chính thức' if scheme == 'official' else 'kỳ dương lịch'}): "
+              f"Từ ngày {total['first_day']:%d/%m/%Y} đến ngày {total['last_day']:%d/%m/%Y}\n")
+    data_until = (total["judged_at"] - timedelta(days=1)).date()
+    if data_until < total["last_day"]:  # the current period, judged at the end of the as-of day
+        out.write(f"Số liệu đến hết ngày {data_until:%d/%m/%Y} (kỳ chưa kết thúc)\n")
+    out.write("\n")
+    if by is None:
+        shown = [c for c in columns if c not in {"period_scheme", "period", "dimension", "dimension_value", "grain",
+                                                 "period_name", "first_day", "last_day", "judged_at"}]
+        table = [[LABELS_VI[c], format_value_vi(c, total[c])] for c in shown]
+        out.write(_render_table(["Chỉ tiêu", "Giá trị"], table) + "\n")
+        return
+    table = [[_dimension_label(by, r["dimension_value"]), *(format_value_vi(c, r[c]) for c in WIDE_COLUMNS)]
+             for r in records]
+    table.append(["Tổng cộng", *(format_value_vi(c, total[c]) for c in WIDE_COLUMNS)])
+    out.write(_render_table([DIMENSION_VI[by], *(WIDE_HEADINGS_VI[c] for c in WIDE_COLUMNS)], table) + "\n")
+
+
+def print_kpi(settings: Settings, period: str, scheme: str, by: str | None, output_format: str) -> int:
+    """``tthc kpi``: print a period's measures from the warehouse (read-only); 0 on success."""
+    con = db.connect_existing(settings.warehouse)
+    try:
+        write_kpi(con, period, scheme, by, output_format, sys.stdout)
+    finally:
+        con.close()
+    return 0

@@ -1,0 +1,265 @@
+"""What the scorecards read from the warehouse (read-only), as DataFrames.
+
+Only the documented contract is read: ``mart.kpi_period``, ``mart.case_timeliness``, ``mart.bieu06``,
+``mart.objective``, ``core.period`` and ``ops.file`` / ``ops.quarantine`` / ``ops.validation_result``.
+Every value from data is bound as a parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from pipeline.report.formatting import is_missing
+
+KPI_COUNTS = (
+    "received_total", "received_online", "received_offline", "carried_over", "resolved_total", "early", "on_time",
+    "late", "withdrawn", "stopped", "open_total", "open_in_time", "open_overdue", "ratings", "satisfied",
+    "unsatisfied", "late_with_apology", "apology_timely", "rescheduled_more_than_once", "due_beyond_legal_limit",
+)
+BIEU06_COLUMNS = tuple(f"c{n}" for n in range(3, 14))
+BIEU06_FIELDS = (
+    "c3_received_total", "c4_received_online", "c5_received_offline", "c6_carried_over", "c7_resolved_total",
+    "c8_early", "c9_on_time", "c10_late", "c11_open_total", "c12_open_in_time", "c13_open_overdue",
+)
+CASE_COLUMNS = (
+    "case_id", "unit", "sector", "procedure_code", "procedure_name", "channel", "received_at", "due_at", "end_at",
+    "end_at_source", "paused_minutes", "supplement_count", "adjusted_end_at", "is_received_in_period",
+    "is_carried_over", "is_resolved_in_period", "timeliness_class", "is_withdrawn", "is_stopped", "late_minutes",
+    "late_working_hours", "resolution_working_days", "has_apology", "apology_timely", "reschedule_count",
+    "due_beyond_legal_limit",
+)
+CASE_FLAGS = (
+    "is_received_in_period", "is_carried_over", "is_resolved_in_period", "is_withdrawn", "is_stopped",
+    "has_apology", "apology_timely", "due_beyond_legal_limit",
+)
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    """One reporting period as core.period stores it."""
+
+    scheme: str
+    grain: str
+    label: str
+    name: str
+    first_day: object
+    last_day: object
+    judged_at: object
+    is_complete: bool
+
+
+class WarehouseData:
+    """Read-only queries of the warehouse for the report pages."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self._tables = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+
+    def has(self, table: str) -> bool:
+        """Whether a table or view ``schema.name`` exists."""
+        return table in self._tables
+
+    def frame(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """The result of a query as a DataFrame."""
+        return self.con.execute(sql, params or {}).df()
+
+    def columns(self, table: str) -> set[str]:
+        """Column names of a table."""
+        schema, name = table.split(".")
+        return {
+            row[0]
+            for row in self.con.execute(
+                "select column_name from information_schema.columns where table_schema = $s and table_name = $n",
+                {"s": schema, "n": name},
+            ).fetchall()
+        }
+
+    # --- periods --------------------------------------------------------------------------------
+    def periods(self, scheme: str, grains: list[str]) -> list[PeriodRow]:
+        """Periods of the grains in a scheme that have measures, newest first."""
+        frame = self.frame(
+            """
+            select p.period_scheme, p.grain, p.period, p.period_name, p.first_day, p.last_day, p.judged_at,
+                   p.is_complete
+            from core.period p
+            where p.period_scheme = $scheme and list_contains($grains, p.grain)
+              and exists (select 1 from mart.kpi_period k
+                          where k.period_scheme = p.period_scheme and k.period = p.period and k.dimension = 'all')
+            order by p.first_day desc, p.last_day desc
+            """,
+            {"scheme": scheme, "grains": list(grains)},
+        )
+        return [PeriodRow(r.period_scheme, r.grain, r.period, r.period_name, pd.Timestamp(r.first_day).date(),
+                          pd.Timestamp(r.last_day).date(), r.judged_at, bool(r.is_complete))
+                for r in frame.itertuples()]
+
+    def period(self, scheme: str, label: str) -> PeriodRow | None:
+        """One period of core.period, or None."""
+        frame = self.frame(
+            "select period_scheme, grain, period, period_name, first_day, last_day, judged_at, is_complete "
+            "from core.period where period_scheme = $scheme and period = $period",
+            {"scheme": scheme, "period": label},
+        )
+        if frame.empty:
+            return None
+        r = next(frame.itertuples())
+        return PeriodRow(r.period_scheme, r.grain, r.period, r.period_name, pd.Timestamp(r.first_day).date(),
+                         pd.Timestamp(r.last_day).date(), r.judged_at, bool(r.is_complete))
+
+    # --- measures -------------------------------------------------------------------------------
+    def kpi(self, scheme: str, period: str, dimension: str = "all") -> pd.DataFrame:
+        """Rows of mart.kpi_period of one period and dimension."""
+        return self.frame(
+            "select * from mart.kpi_period where period_scheme = $scheme and period = $period "
+            "and dimension = $dimension order by dimension_value",
+            {"scheme": scheme, "period": period, "dimension": dimension},
+        )
+
+    def kpi_row(self, scheme: str, period: str, dimension: str = "all", value: str = "all") -> dict | None:
+        """One row of mart.kpi_period as a dict, or None."""
+        frame = self.frame(
+            "select * from mart.kpi_period where period_scheme = $scheme and period = $period "
+            "and dimension = $dimension and dimension_value is not distinct from $value",
+            {"scheme": scheme, "period": period, "dimension": dimension, "value": value},
+        )
+        return None if frame.empty else _clean(frame.iloc[0].to_dict())
+
+    def kpi_months(self, scheme: str, first_day, last_day, dimension: str = "all",
+                   value: str | None = "all") -> pd.DataFrame:
+        """Monthly rows of mart.kpi_period whose months start within first_day..last_day, oldest first."""
+        return self.frame(
+            """
+            select k.*, p.first_day as month_first_day, p.period_name as month_name
+            from mart.kpi_period k
+            join core.period p on p.period_scheme = k.period_scheme and p.period = k.period
+            where k.period_scheme = $scheme and p.grain = 'month' and p.first_day between $first and $last
+              and k.dimension = $dimension and ($value is null or k.dimension_value = $value)
+            order by p.first_day, k.dimension_value
+            """,
+            {"scheme": scheme, "first": first_day, "last": last_day, "dimension": dimension, "value": value},
+        )
+
+    def objectives(self, scheme: str, period: str, dimension: str = "all", value: str = "all") -> dict[str, dict]:
+        """mart.objective rows of one period and dimension value, by measure."""
+        if not self.has("mart.objective"):
+            return {}
+        frame = self.frame(
+            "select * from mart.objective where period_scheme = $scheme and period = $period "
+            "and dimension = $dimension and dimension_value is not distinct from $value",
+            {"scheme": scheme, "period": period, "dimension": dimension, "value": value},
+        )
+        return {row["measure"]: _clean(row) for row in frame.to_dict("records")}
+
+    def objectives_by_value(self, scheme: str, period: str, dimension: str, measure: str) -> dict:
+        """Verdict rows of one measure for every value of a dimension."""
+        if not self.has("mart.objective"):
+            return {}
+        frame = self.frame(
+            "select * from mart.objective where period_scheme = $scheme and period = $period "
+            "and dimension = $dimension and measure = $measure",
+            {"scheme": scheme, "period": period, "dimension": dimension, "measure": measure},
+        )
+        return {row["dimension_value"]: _clean(row) for row in frame.to_dict("records")}
+
+    def bieu06(self, scheme: str, period: str) -> pd.DataFrame:
+        """Rows of mart.bieu06 for one period: sector rows by row number, then the total row."""
+        return self.frame(
+            "select * from mart.bieu06 where period_scheme = $scheme and period = $period "
+            "order by coalesce(is_total, false), row_no, sector",
+            {"scheme": scheme, "period": period},
+        )
+
+    def cases(self, scheme: str, period: str) -> pd.DataFrame:
+        """Cases of a period's workload (received in it or carried over into it), from mart.case_timeliness."""
+        available = self.columns("mart.case_timeliness")
+        extras = [c for c in ("sector_code",) if c in available]
+        columns = ", ".join((*CASE_COLUMNS, *extras))
+        frame = self.frame(
+            f"select {columns} from mart.case_timeliness where period_scheme = $scheme and period = $period "
+            "and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false)) "
+            "order by received_at, case_id",
+            {"scheme": scheme, "period": period},
+        )
+        for flag in CASE_FLAGS:
+            frame[flag] = frame[flag].fillna(False).astype(bool)
+        frame["channel"] = frame["channel"].map(_channel_key)
+        return frame
+
+    # --- data quality ---------------------------------------------------------------------------
+    def data_freshness(self) -> dict:
+        """Latest export and ingestion times of the loaded files."""
+        if not self.has("ops.file"):
+            return {"exported_at": None, "ingested_at": None}
+        row = self.con.execute(
+            "select max(exported_at), max(ingested_at) from ops.file where coalesce(status, '') <> 'rejected'"
+        ).fetchone()
+        return {"exported_at": row[0], "ingested_at": row[1]}
+
+    def data_quality(self) -> dict:
+        """Files and rows read, quarantine reasons and validation outcome."""
+        out: dict = {"files": None, "quarantine": [], "validation": None, "suites": []}
+        if self.has("ops.file"):
+            out["files"] = _clean(self.frame(
+                """
+                select count(*) as files,
+                       count(*) filter (where status = 'loaded') as files_loaded,
+                       count(*) filter (where status = 'rejected') as files_rejected,
+                       count(*) filter (where status not in ('loaded', 'rejected')) as files_other,
+                       coalesce(sum(rows_read), 0) as rows_read,
+                       coalesce(sum(rows_loaded), 0) as rows_loaded,
+                       coalesce(sum(rows_skipped), 0) as rows_skipped,
+                       coalesce(sum(rows_quarantined), 0) as rows_quarantined
+                from ops.file
+                """
+            ).iloc[0].to_dict())
+            out["rejected"] = [_clean(r) for r in self.frame(
+                "select file_name, reason, exported_at from ops.file where status = 'rejected' "
+                "order by exported_at desc nulls last, file_name limit 20"
+            ).to_dict("records")]
+        if self.has("ops.quarantine"):
+            out["quarantine"] = [_clean(r) for r in self.frame(
+                "select coalesce(reason, '(không ghi lý do)') as reason, count(*) as rows, "
+                "count(distinct source_file) as files from ops.quarantine group by all order by rows desc, reason"
+            ).to_dict("records")]
+        if self.has("ops.validation_result"):
+            frame = self.frame(
+                "select suite, count(*) as expectations, count(*) filter (where success) as passed, "
+                "count(*) filter (where not coalesce(success, false)) as failed, "
+                "coalesce(sum(unexpected_count) filter (where not coalesce(success, false)), 0) as unexpected "
+                "from ops.validation_result group by suite order by suite"
+            )
+            out["suites"] = [_clean(r) for r in frame.to_dict("records")]
+            out["validation"] = {
+                "expectations": int(frame["expectations"].sum()) if not frame.empty else 0,
+                "passed": int(frame["passed"].sum()) if not frame.empty else 0,
+                "failed": int(frame["failed"].sum()) if not frame.empty else 0,
+            }
+        return out
+
+
+def _channel_key(value: object) -> str | None:
+    if is_missing(value):
+        return None
+    key = str(value).strip()
+    return key[:-2] if key.endswith(".0") else key
+
+
+def _clean(row: dict) -> dict:
+    """A row with NaN/NaT/NA turned into None and numpy scalars into Python ones."""
+    out = {}
+    for key, value in row.items():
+        if is_missing(value):
+            out[key] = None
+        elif hasattr(value, "item") and not isinstance(value, (pd.Timestamp,)):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,646 @@
+"""Quarterly scorecards for leadership: offline Vietnamese HTML with Plotly charts, Biểu 06 as Excel.
+
+``render_all`` reads the warehouse read-only and writes, under ``settings.reports_dir``::
+
+    index.html                                        every period of the scheme, newest first
+    scorecards/<scheme>/<period>.html                 one scorecard per period
+    scorecards/<scheme>/<period>/<unit-slug>.html     one per unit (units=True)
+    bieu06/<scheme>/<period>.xlsx                     Biểu số 06/VPCP/KSTT
+    cases/<scheme>/<period>/<slug>.html               the cases behind every count
+    assets/plotly.min.js, assets/scorecard.css        shared by every page, referenced relatively
+
+plotly.min.js (4.8 MB) is shipped once in ``assets/`` rather than inlined into each page: a
+scorecard is then about 100 kB, and a folder of scorecards to e-mail carries the library once.
+Files are written to a temporary name and renamed, so a reader never sees half a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import plotly
+
+from pipeline.db import connect_existing
+from pipeline.periods import parse_period, period_containing
+from pipeline.report import charts
+from pipeline.report.bieu06_xlsx import write_bieu06
+from pipeline.report.caselists import ALL, FILTERS, UNKNOWN, PeriodCaseLists, Slice, late_case_rows, rel
+from pipeline.report.data import BIEU06_COLUMNS, BIEU06_FIELDS, PeriodRow, WarehouseData
+from pipeline.report.formatting import (
+    GRAIN_VI,
+    SCHEME_VI,
+    fmt_count_change,
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_late,
+    fmt_number,
+    fmt_pct,
+    fmt_pct_against,
+    fmt_pp,
+    is_missing,
+    nfc,
+    slugify,
+    yes_no,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+ASSETS = Path(__file__).parent / "assets"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+WEEKDAYS_VI = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+
+# The quality objectives shown as tiles: measure, title, numerator filter/column, denominator filter/column.
+OBJECTIVES = (
+    ("on_time_rate", "Giải quyết đúng hạn và trước hạn", ("ontime", ("early", "on_time")), ("c7", "resolved_total"),
+     "hồ sơ đã giải quyết"),
+    ("early_rate", "Giải quyết trước hạn", ("c8", ("early",)), ("c7", "resolved_total"), "hồ sơ đã giải quyết"),
+    ("satisfaction_rate", "Người dân, doanh nghiệp hài lòng", (None, ("satisfied",)), (None, "ratings"),
+     "lượt đánh giá"),
+    ("apology_rate", "Xin lỗi và hẹn lại khi quá hạn", ("apology", ("late_with_apology",)), ("c10", "late"),
+     "hồ sơ quá hạn"),
+)
+MEASURE_TITLE = {m[0]: m[1] for m in OBJECTIVES}
+
+END_RULE_VI = {
+    "finished_else_returned": "Thời điểm kết thúc hồ sơ là ngày kết thúc xử lý; hồ sơ chỉ có ngày trả kết quả thì "
+                              "dùng ngày trả kết quả và được ghi nhận là thiếu sót dữ liệu.",
+    "finished_only": "Thời điểm kết thúc hồ sơ là ngày kết thúc xử lý (không dùng ngày trả kết quả).",
+    "returned_only": "Thời điểm kết thúc hồ sơ là ngày trả kết quả cho tổ chức, cá nhân.",
+}
+END_RULE_SHORT = {
+    "finished_else_returned": "kết thúc = ngày kết thúc xử lý (thiếu thì ngày trả kết quả)",
+    "finished_only": "kết thúc = ngày kết thúc xử lý",
+    "returned_only": "kết thúc = ngày trả kết quả",
+}
+
+
+def early_rule_vi(settings) -> tuple[str, str]:
+    """The early rule in Vietnamese: (full sentence, short form)."""
+    if settings.early_rule == "working_hours":
+        hours = fmt_number(settings.early_working_hours, 1).removesuffix(",0")
+        return (f"Trước hạn: kết thúc sớm hơn thời điểm hẹn trả ít nhất {hours} giờ làm việc.",
+                f"trước hạn = sớm ít nhất {hours} giờ làm việc")
+    if settings.early_rule == "half_day":
+        return ("Trước hạn: kết thúc ở một buổi làm việc (sáng/chiều) trước buổi của thời điểm hẹn trả.",
+                "trước hạn = xong trước buổi hẹn trả")
+    return ("Trước hạn: kết thúc vào một ngày trước ngày hẹn trả.", "trước hạn = xong trước ngày hẹn trả")
+
+
+def rules_vi(settings) -> dict:
+    """The timeliness rules used, as leadership reads them (DESIGN §4)."""
+    days = sorted(int(d) for d in settings.work_weekdays.split(",") if d.strip())
+    if days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        weekdays = f"{WEEKDAYS_VI[days[0]]} đến {WEEKDAYS_VI[days[-1]].lower()}"
+    else:
+        weekdays = ", ".join(WEEKDAYS_VI[d] for d in days)
+    sessions = ", ".join(s.strip().replace("-", "–") for s in settings.work_sessions.split(","))
+    early_full, early_short = early_rule_vi(settings)
+    full = [
+        END_RULE_VI[settings.end_time_rule],
+        "Quá hạn: thời điểm kết thúc (sau khi trừ thời gian tạm dừng) muộn hơn thời điểm hẹn trả lần đầu, "
+        "so sánh đến từng phút theo giờ Việt Nam; trễ 5 phút cũng là quá hạn.",
+        early_full,
+        "Đúng hạn: đã giải quyết, không quá hạn và không trước hạn.",
+        "Luôn so với thời điểm hẹn trả lần đầu; văn bản xin lỗi và hẹn lại không làm hồ sơ quá hạn thành đúng hạn.",
+    ]
+    if settings.subtract_supplement_pauses:
+        full.append("Thời gian chờ tổ chức, cá nhân bổ sung hồ sơ được trừ khỏi thời gian giải quyết.")
+    if settings.multiple_supplements_late:
+        full.append("Hồ sơ yêu cầu bổ sung từ hai lần trở lên được tính là quá hạn (theo Bộ chỉ số 766).")
+    full += [
+        "Hồ sơ rút và hồ sơ dừng xử lý được tính là đã giải quyết và cũng được thống kê riêng.",
+        "Hồ sơ đang giải quyết cuối kỳ: trong hạn nếu hạn trả không sớm hơn 24:00 ngày cuối kỳ, ngược lại là quá hạn.",
+        f"Thời gian làm việc: {weekdays}, {sessions}; trừ ngày nghỉ lễ, Tết theo quy định.",
+    ]
+    short = f"{END_RULE_SHORT[settings.end_time_rule]}; {early_short}; quá hạn tính đến từng phút so với hẹn trả lần đầu"
+    return {"full": full, "short": short}
+
+
+# --- small building blocks -------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """Whose scorecard: the department (dimension 'all') or one unit."""
+
+    dimension: str
+    value: str
+    slice: Slice
+    name: str
+    page: str
+    unit_slug: str | None = None
+
+
+@dataclass
+class Tile:
+    measure: str
+    title: str
+    value: str
+    target: str | None
+    verdict: str | None
+    status: str  # met | missed | none | alert | ok
+    change: str
+    change_status: str  # better | worse | same | none
+    detail: list = field(default_factory=list)
+    note: str | None = None
+    noun: str = ""
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def _copy_if_changed(source: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists() or _digest(target) != _digest(source):
+        temporary = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    return target
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _unique_slugs(values: list[str]) -> dict[str, str]:
+    """File-name slugs of names, unique among them (a short hash is added on a collision)."""
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for value in sorted(values, key=str):
+        slug = slugify(value)
+        if slug in taken:
+            slug = f"{slug}-{hashlib.sha1(str(value).encode()).hexdigest()[:6]}"
+        taken.add(slug)
+        slugs[value] = slug
+    return slugs
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update({
+        "int": fmt_int, "pct": fmt_pct, "pp": fmt_pp, "date": fmt_date, "datetime": fmt_datetime,
+        "late": fmt_late, "yesno": yes_no, "num": fmt_number,
+    })
+    return env
+
+
+def _status(verdict: object) -> str:
+    if verdict == "Đạt":
+        return "met"
+    if verdict == "Không đạt":
+        return "missed"
+    return "none"
+
+
+def _change_status(delta: object, higher_is_better: bool = True) -> str:
+    if is_missing(delta):
+        return "none"
+    if abs(float(delta)) < 1e-9:
+        return "same"
+    return "better" if (float(delta) > 0) == higher_is_better else "worse"
+
+
+# --- the renderer ----------------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders every page of one run; holds the warehouse reader, settings and Jinja environment."""
+
+    def __init__(self, settings, wh: WarehouseData):
+        self.settings = settings
+        self.wh = wh
+        self.scheme = settings.period_scheme
+        self.out = Path(settings.reports_dir)
+        self.env = _environment()
+        self.rules = rules_vi(settings)
+        self.freshness = wh.data_freshness()
+        self.quality = wh.data_quality()
+        self.generated_at = datetime.now()
+        self.written: list[Path] = []
+
+    # --- pages ----------------------------------------------------------------------------------
+    def write_page(self, page: str, template: str, **context) -> Path:
+        root = rel(page, "index.html").removesuffix("index.html")
+        html = self.env.get_template(template).render(
+            root=root, page=page, settings=self.settings, generated_at=self.generated_at,
+            freshness=self.freshness, scheme_vi=SCHEME_VI[self.scheme], **context,
+        )
+        path = _atomic_write(self.out / page, html)
+        self.written.append(path)
+        return path
+
+    def copy_assets(self) -> None:
+        self.written.append(_copy_if_changed(PLOTLY_JS, self.out / "assets" / "plotly.min.js"))
+        for asset in sorted(ASSETS.glob("*")):
+            if asset.is_file():
+                self.written.append(_copy_if_changed(asset, self.out / "assets" / asset.name))
+
+    # --- one period ---------------------------------------------------------------------------
+    def render_period(self, period: PeriodRow, units: bool) -> dict:
+        """Scorecard(s), case lists and Biểu 06 of one period; returns the index entry."""
+        lists = PeriodCaseLists(self.scheme, period.label, self.wh.cases(self.scheme, period.label))
+        department_page = f"scorecards/{self.scheme}/{period.label}.html"
+        xlsx_page = f"bieu06/{self.scheme}/{period.label}.xlsx"
+        bieu06 = [r for r in self.wh.bieu06(self.scheme, period.label).to_dict("records")]
+        unit_values = [v for v in self.wh.kpi(self.scheme, period.label, "unit")["dimension_value"].tolist()]
+        unit_slugs = _unique_slugs(unit_values)
+        unit_pages = {v: f"scorecards/{self.scheme}/{period.label}/{unit_slugs[v]}.html" for v in unit_values}
+
+        scopes = [Scope("all", "all", ALL, "Toàn cơ quan", department_page)]
+        if units:
+            scopes += [Scope("unit", v, (("unit", v),), v, unit_pages[v], unit_slugs[v]) for v in unit_values]
+        entry = None
+        for scope in scopes:
+            context = self.scorecard_context(period, scope, lists, bieu06, xlsx_page,
+                                             unit_pages if units else {})
+            self.write_page(scope.page, "scorecard.html.j2", **context)
+            if scope.dimension == "all":
+                entry = {"period": period, "page": department_page, "xlsx": xlsx_page,
+                         "kpi": context["kpi"], "tiles": context["tiles"], "units": []}
+            else:
+                entry["units"].append({"name": scope.name, "page": scope.page, "tiles": context["tiles"]})
+
+        self.written.append(write_bieu06(
+            self.out / xlsx_page, bieu06, department=self.settings.department_name,
+            province=self.settings.province_name, period_name=period.name, dates_text=_dates_text(period),
+            today=self.settings.effective_as_of,
+        ))
+        self.write_case_lists(period, lists, department_page)
+        return entry
+
+    def write_case_lists(self, period: PeriodRow, lists: PeriodCaseLists, scorecard_page: str) -> None:
+        folder = self.out / lists.folder
+        keep = set()
+        for slice_, slug in list(lists.slugs.items()):
+            page = f"{lists.folder}/{slug}.html"
+            context = lists.page_context(slice_)
+            self.write_page(page, "cases.html.j2", period=period, dates_text=_dates_text(period),
+                            scorecard=rel(page, scorecard_page), all_filters=FILTERS, **context)
+            keep.add(f"{slug}.html")
+        if folder.exists():
+            for stale in folder.glob("*.html"):
+                if stale.name not in keep:
+                    stale.unlink()
+
+    # --- scorecard context ----------------------------------------------------------------------
+    def scorecard_context(self, period: PeriodRow, scope: Scope, lists: PeriodCaseLists, bieu06: list[dict],
+                          xlsx_page: str, unit_pages: dict[str, str]) -> dict:
+        page = scope.page
+        checks_before = len(lists.checks)
+        kpi = self.wh.kpi_row(self.scheme, period.label, scope.dimension, scope.value) or {}
+        previous = self._previous(period)
+        kpi_prev = (self.wh.kpi_row(self.scheme, previous.label, scope.dimension, scope.value)
+                    if previous else None)
+        objectives = self.wh.objectives(self.scheme, period.label, scope.dimension, scope.value)
+
+        def link(filter_id: str, figure: object, slice_: Slice = scope.slice):
+            return lists.link(page, slice_, filter_id, figure)
+
+        tiles = self._tiles(kpi, kpi_prev, objectives, previous, link)
+        key_figures = {key: link(fid, kpi.get(col)) for key, fid, col in (
+            ("received", "c3", "received_total"), ("online", "c4", "received_online"),
+            ("offline", "c5", "received_offline"), ("carried", "c6", "carried_over"),
+            ("resolved", "c7", "resolved_total"), ("early", "c8", "early"), ("on_time", "c9", "on_time"),
+            ("late", "c10", "late"), ("open", "c11", "open_total"), ("open_in_time", "c12", "open_in_time"),
+            ("open_overdue", "c13", "open_overdue"), ("withdrawn", "withdrawn", "withdrawn"),
+            ("stopped", "stopped", "stopped"),
+        )}
+        met = [t for t in tiles if t.status in ("met", "missed")]
+        summary = {"met": sum(1 for t in met if t.status == "met"), "judged": len(met),
+                   "missed_titles": [t.title for t in met if t.status == "missed"]}
+
+        if scope.dimension == "all":
+            units_rows = self._unit_rows(period, lists, page, unit_pages)
+            bieu = self._bieu06_rows(bieu06, lists, page)
+            procedures = self._procedure_rows_from_mart(period, lists, page)
+            sector_chart_rows = [{"name": r["name"], **r["chart"]} for r in bieu["rows"]]
+        else:
+            units_rows = []
+            bieu = self._bieu06_rows_from_cases(lists, scope, page)
+            procedures = self._procedure_rows_from_cases(lists, scope, page)
+            sector_chart_rows = [{"name": r["name"], **r["chart"]} for r in bieu["rows"]]
+        late_rows, late_count = late_case_rows(lists, scope.slice)
+        focus = self._focus(kpi, units_rows, procedures, key_figures, link, page)
+        figures = self._charts(period, scope, objectives, units_rows, sector_chart_rows, lists)
+        quality_links = {fid: link(fid, lists.count(scope.slice, fid)) for fid in ("returned", "beyond", "resched")}
+        return {
+            "period": period, "dates_text": _dates_text(period), "scope": scope,
+            "previous": previous, "kpi": kpi, "tiles": tiles, "summary": summary, "key": key_figures,
+            "units": units_rows, "bieu06": bieu, "procedures": procedures, "focus": focus,
+            "late_rows": late_rows, "late_count": late_count, "late_all": link("c10", late_count),
+            "charts": figures, "quality": self.quality, "quality_links": quality_links,
+            "mismatches": lists.checks[checks_before:], "links_made": lists.links_made,
+            "rules": self.rules, "xlsx": rel(page, xlsx_page) if scope.dimension == "all" else None,
+            "department_page": rel(page, f"scorecards/{self.scheme}/{period.label}.html"),
+            "validation_href": rel(page, "validation/index.html"),
+            "warnings_href": rel(page, "warnings/index.html"),
+            "index_href": rel(page, "index.html"),
+            "unit_links": [{"name": n, "href": rel(page, p)} for n, p in unit_pages.items()],
+            "status_text": _period_status(period),
+        }
+
+    def _previous(self, period: PeriodRow) -> PeriodRow | None:
+        try:
+            label = parse_period(period.label, self.scheme).previous().label
+        except ValueError:
+            return None
+        return self.wh.period(self.scheme, label)
+
+    def _tiles(self, kpi: dict, kpi_prev: dict | None, objectives: dict, previous: PeriodRow | None, link) -> list:
+        tiles = []
+        prev_name = previous.name if previous else None
+        for measure, title, (num_filter, num_cols), (den_filter, den_col), noun in OBJECTIVES:
+            value = kpi.get(measure)
+            objective = objectives.get(measure) or {}
+            target_value = objective.get("target_value")
+            numerator = None
+            if all(kpi.get(c) is not None for c in num_cols):
+                numerator = sum(int(kpi[c]) for c in num_cols)
+            denominator = kpi.get(den_col)
+            detail = []
+            if num_filter:
+                detail = [link(num_filter, numerator), link(den_filter, denominator)]
+            else:
+                detail = [fmt_int(numerator), fmt_int(denominator)]
+            delta = None
+            if kpi_prev and not is_missing(value) and not is_missing(kpi_prev.get(measure)):
+                delta = float(value) - float(kpi_prev[measure])
+            if kpi_prev is None:
+                change = "Chưa có số liệu kỳ trước"
+            elif delta is None:
+                change = f"Kỳ trước ({prev_name}): {fmt_pct(kpi_prev.get(measure))}"
+            else:
+                change = f"{fmt_pp(delta)} so với {prev_name}"
+            note = None
+            if measure == "apology_rate" and not denominator:
+                note = "Không có hồ sơ quá hạn trong kỳ"
+            elif measure == "satisfaction_rate" and not denominator:
+                note = "Chưa có lượt đánh giá trong kỳ"
+            tiles.append(Tile(
+                measure=measure, title=title,
+                value=fmt_pct_against(value, target_value),
+                target=objective.get("target_text"), verdict=objective.get("verdict"),
+                status=_status(objective.get("verdict")), change=change,
+                change_status=_change_status(delta), detail=detail, note=note, noun=noun,
+            ))
+        overdue = kpi.get("open_overdue")
+        prev_overdue = kpi_prev.get("open_overdue") if kpi_prev else None
+        delta = None if is_missing(overdue) or is_missing(prev_overdue) else int(overdue) - int(prev_overdue)
+        tile = Tile(
+            measure="open_overdue", title="Hồ sơ đang giải quyết đã quá hạn", value=fmt_int(overdue),
+            target="0 hồ sơ", verdict=None, status="alert" if overdue else "ok",
+            change=(f"{fmt_count_change(delta)} so với {prev_name}" if delta is not None
+                    else "Chưa có số liệu kỳ trước"),
+            change_status=_change_status(delta, higher_is_better=False),
+            detail=[link("c13", overdue), link("c11", kpi.get("open_total"))],
+            note="Cần xử lý ngay" if overdue else "Không có hồ sơ quá hạn", noun="hồ sơ đang giải quyết",
+        )
+        tiles.append(tile)
+        return tiles
+
+    def _focus(self, kpi: dict, unit_rows: list[dict], procedures: list[dict], key: dict, link, page: str) -> list:
+        """What needs leadership's attention, each point a list of text and linked counts."""
+        points = []
+        late_units = [u for u in unit_rows if u["late_value"] > 0]
+        if late_units:
+            u = late_units[0]
+            points.append(["Đơn vị có nhiều hồ sơ quá hạn nhất: ", u["name"], " – ", u["late"], " hồ sơ quá hạn (",
+                           u["no_apology"], " chưa có văn bản xin lỗi), tỷ lệ đúng hạn ", u["on_time_rate"], "."])
+        if procedures:
+            p = procedures[0]
+            points.append(["Thủ tục có nhiều hồ sơ quá hạn nhất: ", f"{p['code']} – {p['name']}", " – ", p["late"],
+                           " hồ sơ quá hạn trên ", p["resolved"], " hồ sơ đã giải quyết."])
+        late, with_apology = kpi.get("late"), kpi.get("late_with_apology")
+        if late and with_apology is not None and int(late) > int(with_apology):
+            points.append([link("noapology", int(late) - int(with_apology)),
+                           " hồ sơ quá hạn chưa có văn bản xin lỗi và hẹn lại thời gian trả kết quả."])
+        if kpi.get("open_overdue"):
+            points.append([key["open_overdue"], " hồ sơ đang giải quyết đã quá hạn tại thời điểm cuối kỳ: cần đôn đốc "
+                           "giải quyết ngay."])
+        return points
+
+    def _unit_rows(self, period: PeriodRow, lists: PeriodCaseLists, page: str, unit_pages: dict) -> list[dict]:
+        frame = self.wh.kpi(self.scheme, period.label, "unit")
+        verdicts = self.wh.objectives_by_value(self.scheme, period.label, "unit", "on_time_rate")
+        rows = []
+        for k in frame.to_dict("records"):
+            k = {key: (None if is_missing(v) else v) for key, v in k.items()}
+            name = k["dimension_value"]
+            slice_ = (("unit", name),)
+            verdict = (verdicts.get(name) or {}).get("verdict")
+            rows.append({
+                "name": nfc(name) or "Không rõ", "href": rel(page, unit_pages[name]) if name in unit_pages else None,
+                "received": lists.link(page, slice_, "c3", k["received_total"]),
+                "resolved": lists.link(page, slice_, "c7", k["resolved_total"]),
+                "early": lists.link(page, slice_, "c8", k["early"]),
+                "on_time": lists.link(page, slice_, "c9", k["on_time"]),
+                "late": lists.link(page, slice_, "c10", k["late"]),
+                "open_overdue": lists.link(page, slice_, "c13", k["open_overdue"]),
+                "no_apology": lists.link(page, slice_, "noapology",
+                                         None if k["late"] is None or k["late_with_apology"] is None
+                                         else int(k["late"]) - int(k["late_with_apology"])),
+                "on_time_rate": fmt_pct(k["on_time_rate"]), "early_rate": fmt_pct(k["early_rate"]),
+                "satisfaction_rate": fmt_pct(k["satisfaction_rate"]),
+                "verdict": verdict, "status": _status(verdict),
+                "late_value": int(k["late"] or 0),
+                "chart": {"early": k["early"] or 0, "on_time": k["on_time"] or 0, "late": k["late"] or 0,
+                          "resolved_total": k["resolved_total"] or 0, "on_time_rate": k["on_time_rate"]},
+            })
+        rows.sort(key=lambda r: (-r["late_value"], r["name"]))
+        return rows
+
+    def _bieu06_rows(self, bieu06: list[dict], lists: PeriodCaseLists, page: str) -> dict:
+        rows, total = [], None
+        for n, r in enumerate(bieu06, start=1):
+            r = {key: (None if is_missing(v) else v) for key, v in r.items()}
+            slice_ = ALL if r.get("is_total") else (("sector", r["sector"]),)
+            cells = [lists.link(page, slice_, col, r[fieldname])
+                     for col, fieldname in zip(BIEU06_COLUMNS, BIEU06_FIELDS, strict=True)]
+            item = {"row_no": r["row_no"] if r["row_no"] is not None else n, "name": nfc(r["sector"]) or "Không rõ",
+                    "cells": cells, "chart": _chart_counts(r)}
+            if r.get("is_total"):
+                total = item
+            else:
+                rows.append(item)
+        return {"rows": rows, "total": total, "source": "mart.bieu06"}
+
+    def _bieu06_rows_from_cases(self, lists: PeriodCaseLists, scope: Scope, page: str) -> dict:
+        """Biểu 06 of one unit by sector, counted from the unit's case list (no mart holds unit × sector)."""
+        unit_mask = lists.slice_mask(scope.slice)
+        sectors = sorted(set(lists.key("sector")[unit_mask].tolist()), key=lambda s: (s == UNKNOWN, s))
+        rows = []
+        for n, sector in enumerate(sectors, start=1):
+            slice_ = (*scope.slice, ("sector", sector))
+            counts = {col: lists.count(slice_, col) for col in BIEU06_COLUMNS}
+            rows.append({"row_no": n, "name": nfc(sector) or "Không rõ",
+                         "cells": [lists.link(page, slice_, col, counts[col]) for col in BIEU06_COLUMNS],
+                         "chart": _chart_counts({f: counts[c] for c, f in zip(BIEU06_COLUMNS, BIEU06_FIELDS,
+                                                                              strict=True)})})
+        total_counts = {col: lists.count(scope.slice, col) for col in BIEU06_COLUMNS}
+        total = {"row_no": None, "name": "Tổng cộng",
+                 "cells": [lists.link(page, scope.slice, col, total_counts[col]) for col in BIEU06_COLUMNS],
+                 "chart": {}}
+        return {"rows": rows, "total": total, "source": "mart.case_timeliness"}
+
+    def _procedure_rows_from_mart(self, period: PeriodRow, lists: PeriodCaseLists, page: str) -> list[dict]:
+        frame = self.wh.kpi(self.scheme, period.label, "procedure")
+        frame = frame[frame["late"].fillna(0) > 0].sort_values(["late", "resolved_total"], ascending=[False, False])
+        rows = []
+        for k in frame.head(10).to_dict("records"):
+            code = k["dimension_value"]
+            slice_ = (("procedure_code", code),)
+            rows.append({"code": nfc(code), "name": nfc(lists.procedure_names.get(code)),
+                         "late": lists.link(page, slice_, "c10", k["late"]),
+                         "resolved": lists.link(page, slice_, "c7", k["resolved_total"]),
+                         "no_apology": lists.link(page, slice_, "noapology",
+                                                  int(k["late"]) - int(k["late_with_apology"] or 0)),
+                         "on_time_rate": fmt_pct(k["on_time_rate"])})
+        return rows
+
+    def _procedure_rows_from_cases(self, lists: PeriodCaseLists, scope: Scope, page: str) -> list[dict]:
+        mask = lists.slice_mask(scope.slice) & lists.masks["c10"]
+        counts = lists.key("procedure_code")[mask].value_counts()
+        rows = []
+        for code, late in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:10]:
+            slice_ = (*scope.slice, ("procedure_code", code))
+            resolved = lists.count(slice_, "c7")
+            ontime = lists.count(slice_, "ontime")
+            rows.append({"code": nfc(code), "name": nfc(lists.procedure_names.get(code)),
+                         "late": lists.link(page, slice_, "c10", int(late)),
+                         "resolved": lists.link(page, slice_, "c7", resolved),
+                         "no_apology": lists.link(page, slice_, "noapology", lists.count(slice_, "noapology")),
+                         "on_time_rate": fmt_pct(ontime / resolved if resolved else None)})
+        return rows
+
+    # --- charts ---------------------------------------------------------------------------------
+    def _months(self, period: PeriodRow, scope: Scope) -> tuple[list[dict], set[str]]:
+        last_month = period_containing(period.last_day, "month", self.scheme)
+        first = last_month
+        for _ in range(11):
+            first = first.previous()
+        frame = self.wh.kpi_months(self.scheme, first.first_day, last_month.first_day, scope.dimension, scope.value)
+        by_channel = {}
+        if scope.dimension == "all":
+            channels = self.wh.kpi_months(self.scheme, first.first_day, last_month.first_day, "channel", None)
+            for r in channels.to_dict("records"):
+                by_channel.setdefault(r["period"], {})[str(r["dimension_value"])] = (
+                    int(r["received_total"] or 0) - int(r["carried_over"] or 0))
+        months = []
+        highlight = set()
+        for r in frame.to_dict("records"):
+            r = {key: (None if is_missing(v) else v) for key, v in r.items()}
+            label = f"{r['period'][5:7]}/{r['period'][:4]}"
+            r["label"] = label
+            r["by_channel"] = by_channel.get(r["period"])
+            months.append(r)
+            day = pd.Timestamp(r["month_first_day"]).date()
+            if period.first_day <= day <= period.last_day:
+                highlight.add(label)
+        return months, highlight
+
+    def _charts(self, period, scope, objectives, unit_rows, sector_rows, lists) -> list[dict]:
+        months, highlight = self._months(period, scope)
+        on_time_target = (objectives.get("on_time_rate") or {}).get("target_value")
+        satisfaction_target = (objectives.get("satisfaction_rate") or {}).get("target_value")
+        period_words = "Vùng tô vàng là các tháng của kỳ báo cáo." if highlight and len(highlight) < len(months) else ""
+        out = [{"id": "chart-monthly", "title": "Kết quả giải quyết theo tháng và tỷ lệ đúng hạn so với mục tiêu",
+                "note": f"12 tháng gần nhất. {period_words}".strip(),
+                "figure": charts.monthly_timeliness(months, on_time_target, highlight,
+                                                    (objectives.get("on_time_rate") or {}).get("target_text"))}]
+        if unit_rows:
+            out.append({"id": "chart-units", "title": "Kết quả giải quyết theo đơn vị",
+                        "note": "Đơn vị có tỷ lệ đúng hạn thấp nhất ở trên cùng.",
+                        "figure": charts.by_group([{"name": r["name"], **r["chart"]} for r in unit_rows],
+                                                  "Số hồ sơ đã giải quyết trong kỳ")})
+        if sector_rows:
+            out.append({"id": "chart-sectors", "title": "Kết quả giải quyết theo lĩnh vực",
+                        "note": "Lĩnh vực có tỷ lệ đúng hạn thấp nhất ở trên cùng.",
+                        "figure": charts.by_group(sector_rows, "Số hồ sơ đã giải quyết trong kỳ")})
+        out.append({"id": "chart-satisfaction", "title": "Mức độ hài lòng theo tháng so với mục tiêu",
+                    "note": "Tỷ lệ (rất hài lòng + hài lòng) / số lượt đánh giá trong tháng.",
+                    "figure": charts.satisfaction_monthly(
+                        months, satisfaction_target, highlight,
+                        (objectives.get("satisfaction_rate") or {}).get("target_text"))})
+        mask = lists.slice_mask(scope.slice) & lists.masks["c10"]
+        hours = [float(h) for h in lists.cases.loc[mask, "late_working_hours"].dropna().tolist()]
+        out.append({"id": "chart-late", "title": "Hồ sơ quá hạn trễ bao lâu",
+                    "note": f"{fmt_int(int(mask.sum()))} hồ sơ quá hạn trong kỳ, theo thời gian trễ tính bằng giờ "
+                            "làm việc.",
+                    "figure": charts.late_histogram(hours)})
+        out.append({"id": "chart-channels", "title": "Hồ sơ mới tiếp nhận theo kênh và tỷ lệ nộp trực tuyến",
+                    "note": "Theo tháng, 12 tháng gần nhất.",
+                    "figure": charts.channel_monthly(months, highlight)})
+        return out
+
+    # --- index ----------------------------------------------------------------------------------
+    def render_index(self, entries: list[dict], grains: list[str]) -> None:
+        page = "index.html"
+        groups = []
+        for grain in grains:
+            items = [e for e in entries if e["period"].grain == grain]
+            if items:
+                groups.append({"grain": grain, "title": f"{GRAIN_VI[grain]}", "entries": items})
+        self.write_page(page, "index.html.j2", groups=groups, quality=self.quality)
+
+
+def _chart_counts(r: dict) -> dict:
+    early, on_time, late = (r.get("c8_early") or 0, r.get("c9_on_time") or 0, r.get("c10_late") or 0)
+    resolved = r.get("c7_resolved_total") or 0
+    return {"early": early, "on_time": on_time, "late": late, "resolved_total": resolved,
+            "on_time_rate": (early + on_time) / resolved if resolved else None}
+
+
+def _dates_text(period: PeriodRow) -> str:
+    return f"Từ ngày {fmt_date(period.first_day)} đến ngày {fmt_date(period.last_day)}"
+
+
+def _period_status(period: PeriodRow) -> str | None:
+    if period.is_complete:
+        return None
+    judged = pd.Timestamp(period.judged_at).to_pydatetime() if not is_missing(period.judged_at) else None
+    if judged is None:
+        return "Kỳ báo cáo chưa kết thúc."
+    last_day = (judged - timedelta(minutes=1)).date() if judged.time() == datetime.min.time() else judged.date()
+    return f"Kỳ báo cáo chưa kết thúc: số liệu tính đến hết ngày {fmt_date(last_day)}."
+
+
+def render_all(settings, grains: list[str] | None = None, units: bool = False) -> list[Path]:
+    """Render the index, the scorecards of every period of the grains, Biểu 06 workbooks and case lists.
+
+    Reads ``settings.warehouse`` read-only; writes under ``settings.reports_dir``; returns the written paths.
+    """
+    grains = list(dict.fromkeys(grains or [settings.scorecard_grain]))
+    con = connect_existing(settings.warehouse)
+    try:
+        wh = WarehouseData(con)
+        missing = [t for t in ("core.period", "mart.kpi_period", "mart.case_timeliness", "mart.bieu06")
+                   if not wh.has(t)]
+        if missing:
+            raise RuntimeError(f"{settings.warehouse}: no {', '.join(missing)} yet; run 'tthc run' first")
+        renderer = Renderer(settings, wh)
+        renderer.copy_assets()
+        entries = [renderer.render_period(period, units) for period in wh.periods(settings.period_scheme, grains)]
+        renderer.render_index([e for e in entries if e], grains)
+    finally:
+        con.close()
+    return renderer.written
+
+

@@ -1,0 +1,242 @@
+"""Tiny hand-written warehouses for the timeliness engine's tests (given / expect).
+
+``Warehouse`` builds an in-memory DuckDB with the core schema and its reference tables, takes cases
+written as keyword arguments (the loader's rules for end_at, in_scope and is_resolved are applied
+here the way pipeline/ingest does), runs :func:`pipeline.marts.build.build_marts` and answers
+questions about the marts.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline import db
+from pipeline.marts.build import build_marts
+from pipeline.reference import PROCEDURE_COLUMNS, fill_reference_tables
+from pipeline.settings import Settings, load_settings
+from pipeline.workcal import WorkCalendar
+
+UNITS = ["Phòng Quản lý vận tải", "Phòng Quản lý kết cấu hạ tầng"]
+
+# code, name, sector code, sector, unit, limit amount, limit unit
+PROCEDURES = [
+    ("1.000250", "Cấp giấy phép lái xe", "DB", "Đường bộ", UNITS[0], 10, "working_days"),
+    ("1.001777", "Cấp giấy phép xe tập lái", "DB", "Đường bộ", UNITS[0], 2, "working_days"),
+    ("2.000011", "Cấp phép thi công công trình", "HT", "Kết cấu hạ tầng", UNITS[1], 10, "working_days"),
+    ("2.000400", "Chấp thuận vị trí đấu nối", "HT", "Kết cấu hạ tầng", UNITS[1], 7, "calendar_days"),
+]
+PROCEDURE_BY_CODE = {p[0]: p for p in PROCEDURES}
+
+
+def dt(text: str) -> datetime:
+    """'2025-03-05 16:05' as a datetime."""
+    return datetime.fromisoformat(text)
+
+
+def write_procedures(folder: Path) -> Path:
+    """A small procedure catalogue CSV in a test folder."""
+    path = folder / "procedures.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(PROCEDURE_COLUMNS)
+        writer.writerows(PROCEDURES)
+    return path
+
+
+def make_settings(folder: Path, as_of: date, **overrides) -> Settings:
+    """Settings for a test: the small catalogue, a fixed as-of date, rule overrides."""
+    return load_settings(procedures_file=write_procedures(folder), as_of=as_of,
+                         warehouse=folder / "tthc.duckdb", **overrides)
+
+
+@lru_cache(maxsize=4)
+def _calendar(sessions: str, weekdays: str, overrides: str) -> WorkCalendar:
+    return WorkCalendar.from_settings(
+        load_settings(work_sessions=sessions, work_weekdays=weekdays, calendar_overrides_file=Path(overrides))
+    )
+
+
+def calendar_for(settings: Settings) -> WorkCalendar:
+    """The working calendar of the settings (cached: building it reads 21 years of holidays)."""
+    return _calendar(settings.work_sessions, settings.work_weekdays, str(settings.calendar_overrides_file))
+
+
+@dataclass
+class Warehouse:
+    """An in-memory warehouse with hand-written core rows."""
+
+    settings: Settings
+    first_day: date = date(2024, 12, 1)
+    last_day: date | None = None
+    path: str = ":memory:"
+    con: duckdb.DuckDBPyConnection = field(init=False)
+    cases: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.con = db.connect(self.path)
+        db.run_sql_file(self.con, "core/schema")
+        fill_reference_tables(
+            self.con, self.settings, calendar_for(self.settings), self.first_day,
+            self.last_day or self.settings.effective_as_of, UNITS,
+        )
+
+    # --- given ----------------------------------------------------------------------------
+    def case(self, case_id: str, received: str, due: str | None = None, *, finished: str | None = None,
+             returned: str | None = None, status: int | None = None, procedure: str = "1.000250",
+             channel: int = 1, apology: str | None = None, new_due: str | None = None,
+             reschedules: int = 0, supplements: list[tuple[str, str | None]] = (), unit: str | None = None,
+             no_unit: bool = False, ratings: list[tuple[str, str | None]] = ()) -> Warehouse:
+        """Add a case. ``supplements`` are (requested, received or None); ``ratings`` (rated_at, class).
+
+        The unit defaults to the procedure's unit (``no_unit`` leaves it empty).
+        """
+        code, name, sector_code, sector, proc_unit, amount, limit_unit = PROCEDURE_BY_CODE[procedure]
+        received_at = dt(received)
+        if due is None:
+            due_at = calendar_for(self.settings).add_limit(received_at, amount, limit_unit)
+        else:
+            due_at = dt(due)
+        finished_at = dt(finished) if finished else None
+        returned_at = dt(returned) if returned else None
+        if status is None:
+            status = 10 if returned_at else 9 if finished_at else 4
+        resolved = status in (7, 8, 9, 10)
+        rule = self.settings.end_time_rule
+        end_at, source = None, None
+        if resolved:
+            if finished_at and rule in ("finished_else_returned", "finished_only"):
+                end_at, source = finished_at, "finished_at"
+            elif returned_at and rule in ("finished_else_returned", "returned_only"):
+                end_at, source = returned_at, "returned_at"
+        self.cases.append({
+            "case_id": case_id, "procedure_code": code, "procedure_name": name, "sector_code": sector_code,
+            "sector": sector, "unit": None if no_unit else unit or proc_unit, "channel": channel, "status": status,
+            "in_scope": status not in (1, 3), "is_resolved": resolved, "received_at": received_at,
+            "due_at": due_at, "due_at_source": "export" if due else "computed", "finished_at": finished_at,
+            "returned_at": returned_at, "end_at": end_at, "end_at_source": source,
+            "apology_at": dt(apology) if apology else None, "new_due_at": dt(new_due) if new_due else None,
+            "reschedule_count": reschedules,
+        })
+        for seq, (requested, answered) in enumerate(supplements, start=1):
+            self.con.execute(
+                "insert into core.supplement values (?, ?, ?, ?, null)",
+                [case_id, seq, dt(requested), dt(answered) if answered else None],
+            )
+        for rated_at, rating_class in ratings:
+            self.con.execute(
+                "insert into core.rating values (?, ?, ?, ?, true, 'test', 1)",
+                [case_id, dt(rated_at), rating_class, rating_class],
+            )
+        return self
+
+    def save(self, path: Path) -> Path:
+        """Copy the whole warehouse to a DuckDB file (for read-only users such as ``tthc kpi``)."""
+        self.con.execute(f"attach '{path}' as saved")
+        self.con.execute("copy from database memory to saved")
+        self.con.execute("detach saved")
+        return path
+
+    def insert_frame(self, cases: pd.DataFrame) -> None:
+        """Insert many cases at once (columns by name of core.case)."""
+        self.con.execute("insert into core.case by name select * from cases")
+
+    def build(self) -> dict[str, int]:
+        """Insert the cases given so far and build the marts."""
+        if self.cases:
+            self.insert_frame(pd.DataFrame(self.cases))
+            self.cases = []
+        return build_marts(self.con, self.settings)
+
+    # --- expect ---------------------------------------------------------------------------
+    def row(self, case_id: str, period: str, scheme: str) -> dict:
+        """The case's mart.case_timeliness row for a period (KeyError when it is not in the period)."""
+        frame = self.con.execute(
+            "select * from mart.case_timeliness where case_id = ? and period = ? and period_scheme = ?",
+            [case_id, period, scheme],
+        ).df()
+        if frame.empty:
+            raise KeyError(f"{case_id} is not in {scheme} {period}")
+        assert len(frame) == 1
+        return frame.iloc[0].to_dict()
+
+    def cls(self, case_id: str, period: str, scheme: str) -> str:
+        """The case's timeliness class in a period."""
+        return self.row(case_id, period, scheme)["timeliness_class"]
+
+    def kpi(self, period: str, scheme: str, dimension: str = "all", value: str = "all") -> dict:
+        """The mart.kpi_period row of a period and dimension value."""
+        frame = self.con.execute(
+            "select * from mart.kpi_period where period = ? and period_scheme = ? "
+            "and dimension = ? and dimension_value = ?",
+            [period, scheme, dimension, value],
+        ).df()
+        assert len(frame) == 1, f"{len(frame)} kpi rows for {scheme} {period} {dimension}={value}"
+        return frame.iloc[0].to_dict()
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Any query as a DataFrame."""
+        return self.con.execute(sql, params or []).df()
+
+
+def _text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def add_synthetic_cases(w: Warehouse, n: int = 400, seed: int = 2025, start: date = date(2024, 12, 2),
+                        days: int = 160) -> None:
+    """A few hundred varied cases (deterministic): early, on time, late, open, withdrawn, stopped,
+    returned-only, out of scope, supplements (completed, pending, twice), apologies and ratings."""
+    rng = np.random.default_rng(seed)
+    cal = calendar_for(w.settings)
+    as_of_end = datetime.combine(w.settings.effective_as_of, datetime.min.time()) + timedelta(days=1)
+    for i in range(n):
+        code, *_, amount, limit_unit = PROCEDURES[rng.integers(len(PROCEDURES))]
+        day = start + timedelta(days=int(rng.integers(days)))
+        received = datetime.combine(day, datetime.min.time()) + timedelta(minutes=int(rng.integers(6 * 60, 18 * 60)))
+        due = cal.add_limit(received, amount, limit_unit)
+        explicit_due = None if rng.random() < 0.7 else due + timedelta(hours=int(rng.integers(-30, 30)))
+        if explicit_due is not None:
+            due = explicit_due
+        limit_hours = (amount * 8 if limit_unit == "working_days" else amount * 24 * 8 / 24)
+        finish = cal.add_working_hours(received, float(limit_hours * rng.uniform(0.1, 1.3)))
+        status = int(rng.choice([9, 10, 7, 8, 4, 5, 2, 1, 3], p=[.45, .2, .04, .03, .12, .06, .04, .03, .03]))
+        if status in (2, 4, 5, 1, 3) or finish >= as_of_end:
+            status = status if status in (2, 4, 5, 1, 3) else 4
+            finished = returned = None
+        elif rng.random() < 0.08:
+            finished, returned = None, _text(finish)
+        else:
+            finished = _text(finish)
+            returned = _text(finish + timedelta(hours=2)) if status == 10 else None
+        supplements = []
+        cycles = 0 if rng.random() < 0.8 else 1 if rng.random() < 0.75 else 2
+        moment = received
+        for _ in range(cycles):
+            requested = moment + timedelta(minutes=int(rng.integers(30, 3000)))
+            answered = requested + timedelta(minutes=int(rng.integers(30, 4000)))
+            pending = rng.random() < 0.15
+            supplements.append((_text(requested), None if pending else _text(answered)))
+            if pending:
+                break
+            moment = answered
+        apology = new_due = None
+        if finish > due and rng.random() < 0.5:
+            apology = _text(due - timedelta(hours=int(rng.integers(1, 40))))
+            new_due = _text(due + timedelta(days=2))
+        ratings = []
+        if finished and rng.random() < 0.5:
+            rated = finish + timedelta(hours=int(rng.integers(1, 300)))
+            ratings.append((_text(rated), rng.choice(["satisfied", "satisfied", "satisfied", "neutral",
+                                                      "unsatisfied", None])))
+        w.case(f"SYN{i:04d}", _text(received), _text(due) if explicit_due else None, finished=finished,
+               returned=returned, status=status, procedure=code, channel=int(rng.integers(1, 4)),
+               apology=apology, new_due=new_due, reschedules=int(rng.integers(0, 3)) if apology else 0,
+               supplements=supplements, no_unit=rng.random() < 0.03, ratings=ratings)

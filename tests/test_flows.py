@@ -1,0 +1,237 @@
+"""The nightly Prefect flow end to end (ephemeral Prefect) on a small raw folder.
+
+One module fixture runs the flow once; the tests then run it again (nothing changes), make a step fail
+(nothing published, the failure recorded), feed the next day's delta (figures move), and check retries,
+the run lock and run history. Prefect's temporary server starts once for the whole module.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import flows
+from pipeline.cli import main
+from pipeline.settings import load_settings
+
+AS_OF = "2025-03-31"
+UNIT = "Phòng Quản lý vận tải, phương tiện và người lái"
+HEADER = ["Mã hồ sơ", "Mã TTHC", "Tên thủ tục", "Lĩnh vực", "Đơn vị xử lý", "Hình thức nộp", "Ngày tiếp nhận",
+          "Ngày hẹn trả", "Ngày kết thúc xử lý", "Ngày trả kết quả", "Trạng thái", "Chủ hồ sơ", "Số điện thoại"]
+APPLICANT, PHONE = "Trần Thị Bích Ngọc", "0912345678"
+
+
+def case(case_id, received, due, finished="", status="Đang xử lý"):
+    return [case_id, "1.002835", "Cấp giấy phép lái xe quốc tế", "Giấy phép lái xe", UNIT, "Trực tuyến", received,
+            due, finished, finished, status, APPLICANT, PHONE]
+
+
+FIRST_EXPORT = [
+    case("TT-0001", "03/03/2025 08:00", "10/03/2025 08:00", "06/03/2025 10:00", "Đã trả kết quả"),  # early
+    case("TT-0002", "04/03/2025 09:00", "11/03/2025 09:00", "11/03/2025 08:30", "Đã trả kết quả"),  # on time
+    case("TT-0003", "05/03/2025 09:00", "12/03/2025 09:00", "13/03/2025 10:00", "Đã trả kết quả"),  # late
+    case("TT-0004", "25/03/2025 09:00", "01/04/2025 10:00"),  # open, 3 working hours left at 31/03 24:00
+    case("TT-0005", "10/03/2025 09:00", "17/03/2025 09:00"),  # open and overdue, no apology
+]
+RATINGS = [["Mã hồ sơ", "Thời gian đánh giá", "Mức độ hài lòng"],
+           ["TT-0001", "06/03/2025 11:00", "Rất hài lòng"], ["TT-0003", "13/03/2025 11:00", "Không hài lòng"]]
+NEXT_DAY_DELTA = [
+    case("TT-0004", "25/03/2025 09:00", "01/04/2025 10:00", "31/03/2025 15:00", "Đã trả kết quả"),
+    case("TT-0006", "31/03/2025 08:00", "07/04/2025 08:00"),
+]
+
+
+def write_csv(path: Path, rows: list[list[str]], header: list[str] | None = HEADER) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def kpi_rows(warehouse: Path) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("select * from mart.kpi_period order by all").fetchall()
+    finally:
+        con.close()
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def tree_bytes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def leftovers(settings) -> list[str]:
+    names = [p.name for p in settings.warehouse.parent.iterdir()] + [p.name for p in settings.reports_dir.parent.iterdir()]
+    return [n for n in names if ".next-" in n or ".old-" in n or ".building-" in n]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nightly")
+    write_csv(root / "raw" / "2025-03-28" / "ho_so.csv", FIRST_EXPORT)
+    write_csv(root / "raw" / "2025-03-28" / "danh_gia.csv", RATINGS[1:], header=RATINGS[0])
+    (root / "reports").mkdir()
+    (root / "reports" / ".gitkeep").write_text("")
+    settings = load_settings(raw_dir=root / "raw", warehouse=root / "warehouse" / "tthc.duckdb",
+                             reports_dir=root / "reports", as_of=AS_OF)
+    first = flows.run_nightly(settings)
+    return settings, first
+
+
+def test_first_run_publishes_everything(world):
+    settings, first = world
+    assert first.status == "success", first.reason
+    assert (first.files_seen, first.files_loaded, first.files_rejected) == (2, 2, 0)
+    assert first.rows_loaded == 7 and first.cases == 5
+    assert first.headline["period"] == "2025-Q1" and first.headline["resolved_total"] == 3
+    assert first.one_line().startswith(f"nightly run {first.run_id}: success — 2 file(s) seen, 2 loaded")
+
+    reports = settings.reports_dir
+    assert (reports / "index.html").exists() and (reports / ".gitkeep").exists()
+    assert str(reports / "index.html") == first.links[0]
+    html = (reports / "warnings" / "index.html").read_text(encoding="utf-8")
+    assert "TT-0004" in html and "TT-0005" in html and "còn 3 giờ làm việc" in html
+    table = (reports / "warnings" / "warnings.csv").read_bytes().decode("utf-8-sig")
+    for text in (html, table):
+        assert APPLICANT not in text and PHONE not in text
+    assert leftovers(settings) == []
+
+    runs = query(settings.warehouse, "select run_id, status, reason, finished_at, files_loaded, cases from ops.run")
+    assert runs == [(first.run_id, "success", None, first.finished_at, 2, 5)]
+    history = flows.read_run_history(settings)
+    assert [(r["run_id"], r["status"]) for r in history] == [(first.run_id, "success")]
+
+
+def test_summary_markdown(world):
+    _, first = world
+    text = flows.summary_markdown(first)
+    assert text.startswith(f"# Chạy đêm {first.run_id}: thành công")
+    assert "| Tệp xuất | 2 tệp; 2 nạp mới; 0 bị từ chối |" in text
+    assert "## Quý 2025-Q1" in text and "Tỷ lệ đúng hạn" in text
+
+
+def test_second_run_changes_nothing(world, capsys):
+    settings, first = world
+    before = kpi_rows(settings.warehouse)
+    cases_before = query(settings.warehouse, "select * from core.case order by case_id")
+    # a run killed half-way left a 'running' row: the next run records it as interrupted
+    flows.write_run_row(settings, flows.RunSummary(run_id="20250101T000000-dead00", started_at=first.started_at,
+                                                   as_of=first.as_of))
+    code = main(["run", "--raw", str(settings.raw_dir), "--warehouse", str(settings.warehouse),
+                 "--reports", str(settings.reports_dir), "--as-of", AS_OF])
+    assert code == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ": success — 2 file(s) seen, 0 loaded, 0 rejected" in line
+    assert kpi_rows(settings.warehouse) == before
+    assert query(settings.warehouse, "select * from core.case order by case_id") == cases_before
+    statuses = dict(query(settings.warehouse, "select run_id, status from ops.run"))
+    assert statuses[first.run_id] == "success"
+    assert statuses["20250101T000000-dead00"] == "failed"
+    assert len(statuses) == 3 and "running" not in statuses.values()
+
+
+def test_failed_step_publishes_nothing_and_is_recorded(world, monkeypatch):
+    settings, _ = world
+    reports_before = tree_bytes(settings.reports_dir)
+    warehouse_before = settings.warehouse.read_bytes()
+    kpi_before = kpi_rows(settings.warehouse)
+    write_csv(settings.raw_dir / "2025-03-31" / "ho_so.csv", NEXT_DAY_DELTA)
+
+    def explode(_settings):
+        raise RuntimeError("renderer exploded\nsecond line")
+
+    monkeypatch.setattr(flows, "publish_scorecards", explode)
+    failed = flows.run_nightly(settings)
+    assert failed.status == "failed"
+    assert failed.reason == "scorecards: RuntimeError: renderer exploded"
+    assert failed.files_loaded == 1  # the new export is in the raw layer; the next run builds with it
+    assert settings.warehouse.read_bytes() == warehouse_before
+    assert tree_bytes(settings.reports_dir) == reports_before
+    assert kpi_rows(settings.warehouse) == kpi_before
+    assert leftovers(settings) == []
+    history = {r["run_id"]: r for r in flows.read_run_history(settings)}
+    assert history[failed.run_id]["status"] == "failed"
+    assert history[failed.run_id]["reason"] == failed.reason
+    assert history[failed.run_id]["finished_at"] is not None
+
+    monkeypatch.undo()
+    recovered = flows.run_nightly(settings)
+    assert recovered.status == "success" and recovered.files_loaded == 0 and recovered.cases == 6
+    after = kpi_rows(settings.warehouse)
+    assert after != kpi_before  # the next day's delta moved the figures
+    q1 = query(settings.warehouse, "select resolved_total, early, open_total from mart.kpi_period where "
+               "period_scheme = 'calendar' and period = '2025-Q1' and dimension = 'all'")
+    assert q1 == [(4, 2, 2)]  # TT-0004 resolved early (31/03 before its 01/04 appointment), TT-0006 open
+    runs = dict(query(settings.warehouse, "select run_id, status from ops.run"))
+    assert runs[failed.run_id] == "failed" and runs[recovered.run_id] == "success"
+    reasons = dict(query(settings.warehouse, "select run_id, reason from ops.run"))
+    assert reasons[failed.run_id] == "scorecards: RuntimeError: renderer exploded"
+
+
+def test_transient_read_error_is_retried_permanent_one_rejects_the_file(world, monkeypatch):
+    settings, _ = world
+    calls: dict[str, int] = {}
+    original = flows.read_export_hash
+
+    def flaky(path):
+        calls[path.name] = calls.get(path.name, 0) + 1
+        if path.name == "danh_gia.csv" and calls[path.name] == 1:
+            raise OSError(5, "Input/output error (network share)")
+        if path.name == "ho_so.csv" and "2025-03-31" in str(path):
+            raise PermissionError(13, "Permission denied")
+        return original(path)
+
+    monkeypatch.setattr(flows, "read_export_hash", flaky)
+    monkeypatch.setattr(flows, "read_export_task", flows.read_export_task.with_options(retry_delay_seconds=0))
+    summary = flows.run_nightly(settings)
+    assert calls["danh_gia.csv"] == 2  # retried once, then read
+    assert summary.status == "partial" and summary.files_rejected == 1
+    assert "Permission denied" in summary.reason and "2025-03-31" in summary.reason
+    assert summary.cases == 6
+
+
+def test_second_concurrent_run_is_refused(world):
+    settings, _ = world
+    with open(settings.warehouse.parent / ".nightly.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        refused = flows.run_nightly(settings)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    assert refused.status == "failed" and refused.reason == "another nightly run is in progress"
+    history = {r["run_id"]: r["status"] for r in flows.read_run_history(settings)}
+    assert history[refused.run_id] == "failed"
+
+
+def test_missing_raw_folder_fails_with_reason(tmp_path):
+    settings = load_settings(raw_dir=tmp_path / "nothing", warehouse=tmp_path / "w" / "tthc.duckdb",
+                             reports_dir=tmp_path / "reports", as_of=AS_OF)
+    summary = flows.run_nightly(settings)
+    assert summary.status == "failed"
+    assert summary.reason.startswith("ingest: FileNotFoundError: raw folder")
+    assert not settings.warehouse.exists() and not settings.reports_dir.exists()
+    assert [r["status"] for r in flows.read_run_history(settings)] == ["failed"]
+
+
+def test_prefect_home_is_absolute_in_the_project():
+    import os
+
+    home = Path(os.environ["PREFECT_HOME"])
+    assert home.is_absolute()
+    assert flows.prefect_home_path(".prefect") == flows.PROJECT_DIR / ".prefect"
+    assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"

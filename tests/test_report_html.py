@@ -1,0 +1,427 @@
+"""The rendered scorecards against the fixture warehouse: every figure, link, format and safety rule.
+
+HTML is parsed with the standard library's ``html.parser`` (no extra dependency).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+import openpyxl
+import plotly
+import plotly.graph_objects as go
+import pytest
+from report_fixtures import AS_OF, SCRIPT_NAME, build_report_warehouse
+
+from pipeline import db
+from pipeline.report import render_all
+from pipeline.report.formatting import fmt_int, fmt_late, fmt_pct, fmt_pct_against, fmt_pp, slugify
+from pipeline.report.render import rules_vi
+from pipeline.settings import load_settings
+
+PERIOD = "2025-Q1"
+PREVIOUS = "2024-Q4"
+
+
+# --- a small DOM over html.parser ------------------------------------------------------------------
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Node:
+    def __init__(self, tag: str, attrs: dict, parent: Node | None):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[Node | str] = []
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def clean_text(self) -> str:
+        return re.sub(r"\s+", " ", self.text()).strip()
+
+    def classes(self) -> set[str]:
+        return set((self.attrs.get("class") or "").split())
+
+    def iter(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list[Node]:
+        found = []
+        for node in self.iter():
+            if tag and node.tag != tag:
+                continue
+            if cls and cls not in node.classes():
+                continue
+            if any(node.attrs.get(k.replace("_", "-")) != v for k, v in attrs.items()):
+                continue
+            found.append(node)
+        return found
+
+    def find(self, tag: str | None = None, cls: str | None = None, **attrs) -> Node:
+        found = self.find_all(tag, cls, **attrs)
+        assert found, f"no <{tag} class={cls} {attrs}>"
+        return found[0]
+
+
+class TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {}, None)
+        self.current = self.root
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.current)
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not self.root and node.tag != tag:
+            node = node.parent
+        if node is not self.root:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+_PARSED: dict[Path, Node] = {}
+
+
+def parse(path: Path) -> Node:
+    path = path.resolve()
+    if path not in _PARSED:
+        builder = TreeBuilder()
+        builder.feed(path.read_text(encoding="utf-8"))
+        builder.close()
+        _PARSED[path] = builder.root
+    return _PARSED[path]
+
+
+def number(text: str) -> int:
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*", text), f"{text!r} is not a Vietnamese-formatted count"
+    return int(text.replace(".", ""))
+
+
+def expected_pct(value: float) -> str:
+    """Independent formatter for the fixture's values (none sits on a rounding edge)."""
+    return f"{value * 100:.1f}".replace(".", ",") + "%"
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report")
+    warehouse = build_report_warehouse(base / "warehouse" / "tthc.duckdb")
+    settings = load_settings(warehouse=warehouse, reports_dir=base / "reports", as_of=AS_OF)
+    written = render_all(settings, units=True)
+    return settings, base / "reports", written
+
+
+@pytest.fixture(scope="module")
+def reports(built) -> Path:
+    return built[1]
+
+
+@pytest.fixture(scope="module")
+def con(built):
+    connection = duckdb.connect(str(built[0].warehouse), read_only=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def scorecard(reports) -> Node:
+    return parse(reports / "scorecards" / "calendar" / f"{PERIOD}.html")
+
+
+def kpi(con, period=PERIOD, dimension="all", value="all") -> dict:
+    frame = con.execute("select * from mart.kpi_period where period_scheme = 'calendar' and period = ? "
+                        "and dimension = ? and dimension_value = ?", [period, dimension, value]).df()
+    return frame.iloc[0].to_dict()
+
+
+# --- tests -----------------------------------------------------------------------------------------
+def test_pages_written(built, reports):
+    _, _, written = built
+    expected = [
+        "index.html", "assets/plotly.min.js", "assets/scorecard.css",
+        "scorecards/calendar/2025-Q1.html", "scorecards/calendar/2024-Q4.html", "scorecards/calendar/2024-Q3.html",
+        "bieu06/calendar/2025-Q1.xlsx", "cases/calendar/2025-Q1/tat-ca.html",
+        f"scorecards/calendar/2025-Q1/{slugify('Văn phòng Sở')}.html",
+    ]
+    for page in expected:
+        assert (reports / page).is_file(), page
+        assert (reports / page).resolve() in {p.resolve() for p in written}, page
+    assert not list(reports.rglob(".*.tmp"))
+
+
+def test_objective_tiles_match_the_marts(con, scorecard):
+    row = kpi(con)
+    previous = kpi(con, PREVIOUS)
+    objectives = {r["measure"]: r for r in con.execute(
+        "select * from mart.objective where period = ? and dimension = 'all'", [PERIOD]).df().to_dict("records")}
+    for measure in ("on_time_rate", "early_rate", "satisfaction_rate", "apology_rate"):
+        tile = scorecard.find("article", cls="tile", data_measure=measure)
+        assert tile.find("p", cls="value").clean_text() == expected_pct(row[measure]), measure
+        assert objectives[measure]["target_text"] in tile.find("p", cls="target").clean_text()
+        verdict = tile.find("span", cls="verdict").clean_text()
+        assert verdict.endswith(objectives[measure]["verdict"]), (measure, verdict)
+        assert ("met" if objectives[measure]["met"] else "missed") in tile.classes()
+        change = tile.find("p", cls="change").clean_text()
+        delta = row[measure] - previous[measure]
+        assert change.startswith("▲" if delta > 0 else "▼"), change
+        assert fmt_pp(delta) in change and "Quý IV/2024" in change
+    on_time = scorecard.find("article", cls="tile", data_measure="on_time_rate")
+    numerator, denominator = (number(a.clean_text()) for a in on_time.find_all("a", cls="n"))
+    assert (numerator, denominator) == (row["early"] + row["on_time"], row["resolved_total"])
+    overdue = scorecard.find("article", cls="tile", data_measure="open_overdue")
+    assert number(overdue.find("p", cls="value").clean_text()) == row["open_overdue"]
+    summary = scorecard.find("div", cls="summary").clean_text()
+    met = sum(1 for o in objectives.values() if o["met"])
+    assert f"đạt {met}/{len(objectives)}" in summary
+
+
+def test_key_figures_use_vietnamese_number_format(con, scorecard):
+    row = kpi(con)
+    assert row["received_total"] >= 1000
+    keyline = scorecard.find("p", cls="keyline").clean_text()
+    assert f"Tiếp nhận {fmt_int(row['received_total'])} hồ sơ" in keyline
+    assert re.search(r"Tiếp nhận \d\.\d{3} hồ sơ", keyline)
+    assert f"Đã giải quyết {fmt_int(row['resolved_total'])}" in keyline
+
+
+def test_number_formats():
+    assert fmt_pct(0.953) == "95,3%"
+    assert fmt_int(12345) == "12.345"
+    assert fmt_int(1234567) == "1.234.567"
+    assert fmt_pct(1.0) == "100,0%"
+    assert fmt_pct(0.99996) == "99,9%"  # never shows a missed 100% target as met
+    assert fmt_pct(None) == "–"
+    assert fmt_pct_against(0.9504, 0.95) == "95,04%"
+    assert fmt_pp(0.012) == "▲ 1,2 điểm %"
+    assert fmt_pp(-0.0081) == "▼ 0,8 điểm %"
+    assert fmt_late(0.5) == "30 phút"
+    assert fmt_late(17) == "2,1 ngày (17 giờ)"
+
+
+def test_bieu06_table_matches_mart(con, scorecard):
+    table = scorecard.find("table", cls="bieu06")
+    head = table.find("thead")
+    groups = [th.clean_text() for th in head.find_all("th", cls="group")]
+    assert groups == ["Số hồ sơ tiếp nhận", "Số hồ sơ đã giải quyết", "Số hồ sơ đang giải quyết"]
+    assert [th.attrs.get("colspan") for th in head.find_all("th", cls="group")] == ["4", "4", "3"]
+    assert [td.clean_text() for td in head.find("tr", cls="colno").find_all("td")] == [f"({n})" for n in range(1, 14)]
+    rows = con.execute("select * from mart.bieu06 where period = ? order by is_total, row_no", [PERIOD]).df()
+    assert len(table.find("tbody").find_all("tr")) == int((~rows["is_total"]).sum())
+    for r in rows.to_dict("records"):
+        sector = "Tổng cộng" if r["is_total"] else r["sector"]
+        tr = table.find("tr", data_sector=sector)
+        for n in range(3, 14):
+            column = next(c for c in rows.columns if c.startswith(f"c{n}_"))
+            cell = tr.find("td", data_col=f"c{n}")
+            assert number(cell.clean_text()) == r[column], (sector, column)
+    total = table.find("tfoot").find("tr", cls="total")
+    assert total.find("th").clean_text() == "Tổng cộng"
+
+
+def test_unit_rows_match_kpi(con, scorecard):
+    units = con.execute("select * from mart.kpi_period where period = ? and dimension = 'unit'", [PERIOD]).df()
+    table = scorecard.find("table", cls="units")
+    for r in units.to_dict("records"):
+        tr = table.find("tr", data_unit=r["dimension_value"])
+        for column in ("received_total", "resolved_total", "early", "on_time", "late", "open_overdue"):
+            assert number(tr.find("td", data_col=column).clean_text()) == r[column], column
+        assert tr.find("td", data_col="on_time_rate").clean_text() == expected_pct(r["on_time_rate"])
+    lates = [number(tr.find("td", data_col="late").clean_text()) for tr in table.find("tbody").find_all("tr")]
+    assert lates == sorted(lates, reverse=True)
+
+
+def _check_links(page: Path, root: Node) -> int:
+    checked = 0
+    for a in root.find_all("a", cls="n"):
+        target = urlsplit(a.attrs["href"])
+        case_page = (page.parent / unquote(target.path)).resolve()
+        assert case_page.is_file(), a.attrs["href"]
+        fragment = target.fragment
+        case_root = parse(case_page)
+        caption = case_root.find("p", cls=f"cap-{fragment}").find("strong", cls="cap-count").clean_text()
+        rows = [tr for tr in case_root.find("table", cls="cases").find("tbody").find_all("tr")
+                if fragment in tr.classes()]
+        figure = number(a.clean_text())
+        assert number(caption) == figure == len(rows), (page.name, a.attrs["href"], figure, len(rows))
+        assert "mismatch" not in a.classes()
+        checked += 1
+    return checked
+
+
+def test_every_count_links_to_exactly_its_cases(reports, scorecard):
+    page = reports / "scorecards" / "calendar" / f"{PERIOD}.html"
+    assert _check_links(page, scorecard) > 100
+    unit_page = reports / "scorecards" / "calendar" / PERIOD / f"{slugify('Văn phòng Sở')}.html"
+    assert _check_links(unit_page, parse(unit_page)) > 30
+    assert "khớp với danh sách hồ sơ" in scorecard.find("section", id="chat-luong-du-lieu").clean_text()
+
+
+def test_case_lists_hold_no_personal_data_and_only_period_cases(con, reports):
+    root = parse(reports / "cases" / "calendar" / PERIOD / "tat-ca.html")
+    headers = [th.clean_text() for th in root.find("table", cls="cases").find("thead").find_all("th")]
+    assert headers[:3] == ["STT", "Mã hồ sơ", "Đơn vị"]
+    for word in ("Chủ hồ sơ", "Người nộp", "Điện thoại", "Địa chỉ", "CCCD", "Email"):
+        assert word not in " ".join(headers)
+    rows = root.find("table", cls="cases").find("tbody").find_all("tr")
+    assert len(rows) == kpi(con)["received_total"]
+
+
+def test_script_in_a_procedure_name_is_text(reports):
+    pages = list(reports.rglob("*.html"))
+    escaped = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in text, page
+        escaped += "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert escaped >= 2
+    scorecard = parse(reports / "scorecards" / "calendar" / f"{PERIOD}.html")
+    assert SCRIPT_NAME in scorecard.find("table", cls="procedures").clean_text()
+
+
+def test_pages_use_no_external_resources(reports):
+    for page in reports.rglob("*.html"):
+        root = parse(page)
+        for node in root.iter():
+            for attribute in ("src", "href"):
+                value = node.attrs.get(attribute, "")
+                assert not value.startswith(("http://", "https://", "//")), (page, value)
+                if node.tag in ("script", "link", "img") and value:
+                    assert (page.parent / value).resolve().is_file(), (page, value)
+        scripts = [s.attrs["src"] for s in root.find_all("script") if "src" in s.attrs]
+        if page.parent.name == "calendar" and page.parent.parent.name == "scorecards":
+            assert scripts == ["../../assets/plotly.min.js"]
+        styles = [link.attrs["href"] for link in root.find_all("link")]
+        assert all(s.endswith("assets/scorecard.css") for s in styles)
+
+
+def test_relative_links_resolve(reports):
+    outside = {"validation/index.html", "warnings/index.html"}  # written by other stages
+    for page in [reports / "index.html", *reports.glob("scorecards/calendar/*.html")]:
+        for a in parse(page).find_all("a"):
+            path = urlsplit(a.attrs.get("href", "")).path
+            if not path:
+                continue
+            target = (page.parent / unquote(path)).resolve()
+            relative = target.relative_to(reports.resolve()).as_posix()
+            assert target.is_file() or relative in outside, (page, a.attrs["href"])
+
+
+def test_plotly_shipped_once_and_not_inlined(reports):
+    shipped = reports / "assets" / "plotly.min.js"
+    original = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert shipped.read_bytes() == original.read_bytes()
+    for page in reports.rglob("*.html"):
+        assert page.stat().st_size < 1_000_000, page
+        assert "Copyright 2012" not in page.read_text(encoding="utf-8")
+
+
+def test_embedded_figures_are_valid_plotly(reports):
+    text = (reports / "scorecards" / "calendar" / f"{PERIOD}.html").read_text(encoding="utf-8")
+    match = re.search(r"var figures = (\[.*?\]);\n", text, re.S)
+    figures = json.loads(match.group(1))
+    assert len(figures) == 6
+    for figure in figures:
+        go.Figure(figure)  # raises on any property plotly does not know
+        assert figure["layout"]["separators"] == ",."
+
+
+def test_index_lists_periods_newest_first(con, reports):
+    root = parse(reports / "index.html")
+    labels = [tr.attrs["data-period"] for tr in root.find_all("tr") if "data-period" in tr.attrs]
+    assert labels == ["2025-Q1", "2024-Q4", "2024-Q3"]
+    first = root.find("tr", data_period="2025-Q1")
+    assert first.find("a").attrs["href"] == "scorecards/calendar/2025-Q1.html"
+    row = kpi(con)
+    cell = first.find("td", data_measure="on_time_rate")
+    assert expected_pct(row["on_time_rate"]) in cell.clean_text()
+    assert "Không đạt" in cell.clean_text()
+    assert "Đạt" in first.find("td", data_measure="early_rate").clean_text()
+    assert "Quý I/2025" in first.clean_text()
+
+
+def test_heading_prints_period_data_times_and_rules(scorecard, built):
+    head = scorecard.find("header", cls="report-head").clean_text()
+    assert "UBND TỈNH QUẢNG NGÃI" in head and "SỞ GIAO THÔNG VẬN TẢI" in head
+    assert "Quý I/2025" in head
+    assert "Từ ngày 01/01/2025 đến ngày 31/03/2025" in head
+    assert "theo lịch" in head
+    assert "31/03/2025 17:45" in head and "01/04/2025 02:12" in head
+    rules = scorecard.find("section", id="quy-tac").clean_text()
+    assert "ngày kết thúc xử lý" in rules and "Trước hạn: kết thúc vào một ngày trước ngày hẹn trả" in rules
+    settings = built[0].model_copy(update={"early_rule": "working_hours", "early_working_hours": 4.0})
+    assert "ít nhất 4 giờ làm việc" in " ".join(rules_vi(settings)["full"])
+
+
+def test_data_quality_section(scorecard):
+    section = scorecard.find("section", id="chat-luong-du-lieu")
+    text = section.clean_text()
+    reasons = {tr.find_all("td")[0].clean_text(): tr.find_all("td")[1].clean_text()
+               for tr in section.find_all("tr") if len(tr.find_all("td")) == 3}
+    assert reasons["Ngày không hợp lệ"] == "3"
+    assert "6/8 kiểm tra đạt, 2 không đạt" in text
+    assert "danhgia.csv" in text
+    assert section.find("a", href="../../validation/index.html")
+
+
+def test_bieu06_workbook(con, reports):
+    book = openpyxl.load_workbook(reports / "bieu06" / "calendar" / f"{PERIOD}.xlsx")
+    sheet = book.active
+    values = {cell.coordinate: cell.value for row in sheet.iter_rows() for cell in row if cell.value is not None}
+    texts = list(values.values())
+    assert sheet["A1"].value == "Biểu số 06/VPCP/KSTT"
+    assert ("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT "
+            "THỦ TỤC HÀNH CHÍNH") in texts
+    assert "Kỳ báo cáo: Quý I/2025 (Từ ngày 01/01/2025 đến ngày 31/03/2025)" in texts
+    assert any("Sở Giao thông vận tải tỉnh Quảng Ngãi" in str(t) for t in texts)
+    header_row = next(c.row for c in sheet["A"] if c.value == "STT")
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    assert f"A{header_row}:A{header_row + 1}" in merged and f"C{header_row}:F{header_row}" in merged
+    assert f"G{header_row}:J{header_row}" in merged and f"K{header_row}:M{header_row}" in merged
+    numbers = [sheet.cell(header_row + 2, col).value for col in range(1, 14)]
+    assert numbers == [f"({n})" for n in range(1, 14)]
+    rows = con.execute("select * from mart.bieu06 where period = ? order by is_total, row_no", [PERIOD]).df()
+    columns = [c for c in rows.columns if re.match(r"c\d+_", c)]
+    for offset, r in enumerate(rows.to_dict("records")):
+        excel_row = header_row + 3 + offset
+        label = sheet.cell(excel_row, 1 if r["is_total"] else 2).value
+        assert label == ("Tổng cộng" if r["is_total"] else r["sector"])
+        assert [sheet.cell(excel_row, 3 + i).value for i in range(11)] == [int(r[c]) for c in columns]
+    assert "NGƯỜI LẬP BIỂU" in texts and "THỦ TRƯỞNG CƠ QUAN" in texts
+
+
+def test_a_figure_that_disagrees_with_its_cases_is_flagged(tmp_path):
+    warehouse = build_report_warehouse(tmp_path / "w" / "tthc.duckdb")
+    connection = db.connect(warehouse)
+    connection.execute("update mart.bieu06 set c10_late = c10_late + 1 "
+                       "where period = '2025-Q1' and sector = 'Đăng kiểm'")
+    connection.close()
+    settings = load_settings(warehouse=warehouse, reports_dir=tmp_path / "reports", as_of=AS_OF)
+    render_all(settings)
+    root = parse(tmp_path / "reports" / "scorecards" / "calendar" / "2025-Q1.html")
+    cell = root.find("tr", data_sector="Đăng kiểm").find("td", data_col="c10").find("a")
+    assert "mismatch" in cell.classes()
+    section = root.find("section", id="chat-luong-du-lieu").clean_text()
+    assert "1 số liệu không khớp" in section and "Lĩnh vực: Đăng kiểm" in section
+    shutil.rmtree(tmp_path / "reports")
+
+
+def test_missing_warehouse_is_one_clear_error(tmp_path):
+    settings = load_settings(warehouse=tmp_path / "none.duckdb", reports_dir=tmp_path / "reports")
+    with pytest.raises(FileNotFoundError, match="no warehouse yet"):
+        render_all(settings)
