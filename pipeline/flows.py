@@ -260,13 +260,19 @@ def staging_warehouse(settings: Settings, run_id: str) -> Path:
     return wh.with_name(f".{wh.name}.next-{run_id}")
 
 
-def staging_reports(settings: Settings, run_id: str) -> Path:
+def published_reports(settings: Settings) -> Path:
+    """The report folder that is swapped; a symlinked one (e.g. into a web server's root) is followed."""
     reports = Path(settings.reports_dir)
+    return reports.resolve() if reports.is_symlink() else reports
+
+
+def staging_reports(settings: Settings, run_id: str) -> Path:
+    reports = published_reports(settings)
     return reports.with_name(f".{reports.name}.next-{run_id}")
 
 
 def _old_reports(settings: Settings, run_id: str) -> Path:
-    reports = Path(settings.reports_dir)
+    reports = published_reports(settings)
     return reports.with_name(f".{reports.name}.old-{run_id}")
 
 
@@ -280,7 +286,7 @@ def _remove(path: Path) -> None:
 def _clean_stale_staging(settings: Settings) -> None:
     """Leftovers of a killed run: staging warehouses and report folders; a half-swapped report folder is restored."""
     wh = Path(settings.warehouse)
-    reports = Path(settings.reports_dir)
+    reports = published_reports(settings)
     for stale in wh.parent.glob(f"*.{wh.name}.next-*"):  # staging files and their .building-/.wal files
         _remove(stale)
     if reports.parent.exists():
@@ -488,7 +494,10 @@ def scorecards_task(settings: Settings) -> list[Path]:
 
 @task(name="warnings", cache_policy=NO_CACHE)
 def warnings_task(settings: Settings):
-    return publish_warnings(settings)
+    paths, warnings = publish_warnings(settings)
+    counts = ", ".join(f"{n} {kind}" for kind, n in warnings.counts.items() if n) or "none"
+    _logger().info("warnings: %d case(s) in %d unit(s) (%s)", warnings.total, len(warnings.units), counts)
+    return paths, warnings
 
 
 @task(name="e-mail-units", cache_policy=NO_CACHE)
@@ -608,7 +617,7 @@ def execute_nightly(settings: Settings, run_id: str | None = None) -> RunSummary
                     summary.reason = f"{summary.files_rejected} file(s) rejected: {summary.rejected[0]}"
                 summary.finished_at = _now(settings)
                 _finalise_warehouse(staged_wh, summary)
-                _swap_reports(staged_reports, Path(settings.reports_dir), run_id, settings)
+                _swap_reports(staged_reports, published_reports(settings), run_id, settings)
                 os.replace(staged_wh, settings.warehouse)
         except StepFailed as exc:
             summary.status, summary.reason = "failed", str(exc)
@@ -736,10 +745,14 @@ def nightly(settings: Settings | None = None, overrides: dict[str, Any] | None =
 
 
 def _check_prefect_home(settings: Settings) -> None:
+    """Prefect's home is fixed when Prefect is imported; say so if the settings asked for another one."""
+    if settings.prefect_home == Settings.model_fields["prefect_home"].default:
+        return
     wanted = prefect_home_path(settings.prefect_home)
     current = Path(os.environ.get("PREFECT_HOME", wanted))
-    if current.resolve() != wanted.resolve() and "TTHC_PREFECT_HOME" not in os.environ:
-        logging.getLogger("pipeline.flows").debug("Prefect home is %s (PREFECT_HOME), not %s", current, wanted)
+    if current.resolve() != wanted.resolve():
+        _logger().warning("prefect_home=%s is not used: Prefect already runs with PREFECT_HOME=%s "
+                          "(set TTHC_PREFECT_HOME or PREFECT_HOME in the environment instead)", wanted, current)
 
 
 def run_nightly(settings: Settings) -> RunSummary:
@@ -819,6 +832,8 @@ def serve_nightly(settings: Settings) -> None:
     Needs a running Prefect server (``PREFECT_API_URL``); blocks until interrupted. Runs of the
     deployment use this process's settings (see :func:`deployment_overrides`).
     """
+    from prefect.types.entrypoint import EntrypointType
+
     url = check_prefect_server()
     schedule = build_schedule(settings)
     logging.getLogger("pipeline.flows").info("serving %s/%s on %s", FLOW_NAME, DEPLOYMENT_NAME, url)
@@ -830,4 +845,6 @@ def serve_nightly(settings: Settings) -> None:
         tags=["tthc"],
         limit=1,
         pause_on_shutdown=False,
+        # runs import pipeline.flows from the installed package, whatever the working directory
+        entrypoint_type=EntrypointType.MODULE_PATH,
     )

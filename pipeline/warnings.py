@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,6 +61,23 @@ _MART_COLUMNS = (
 
 
 # --- formatting ---------------------------------------------------------------------------------
+
+_VI_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+_VI_LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: part of the letter
+_VI_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền hỏi ngã sắc nặng
+
+
+def vi_sort_key(text: str) -> tuple:
+    """Sort key in Vietnamese alphabetical order (a ă â b c d đ e ê …), tones as a tie-breaker."""
+    letters, tones = [], []
+    for char in unicodedata.normalize("NFC", text).lower():
+        parts = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", parts[0] + "".join(m for m in parts[1:] if m in _VI_LETTER_MARKS))
+        position = _VI_ALPHABET.find(base)
+        letters.append(position if position >= 0 and len(base) == 1 else 100 + ord(base[0]))
+        tones.append(sum(_VI_TONES.get(m, 0) for m in parts[1:]))
+    return tuple(letters), tuple(tones)
+
 
 
 def _hours_text(hours: float) -> str:
@@ -303,7 +321,7 @@ def build_warning_list(rows: pd.DataFrame, within_hours: float, day_hours: float
         as_of_moment=as_of_moment,
         within_hours=within_hours,
         day_hours=day_hours,
-        units=[units[name] for name in sorted(units, key=lambda n: (n == UNKNOWN_UNIT, n.casefold()))],
+        units=[units[name] for name in sorted(units, key=lambda n: (n == UNKNOWN_UNIT, vi_sort_key(n)))],
         department_name=settings.department_name if settings else "",
         province_name=settings.province_name if settings else "",
     )

@@ -235,3 +235,22 @@ def test_prefect_home_is_absolute_in_the_project():
     assert home.is_absolute()
     assert flows.prefect_home_path(".prefect") == flows.PROJECT_DIR / ".prefect"
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+
+
+def test_report_swap_follows_a_symlinked_reports_folder(tmp_path):
+    """Leadership's web root may be a symlink to the reports: the target's content is swapped, not the link."""
+    target = tmp_path / "www" / "tthc"
+    target.mkdir(parents=True)
+    (target / "index.html").write_text("old")
+    (target / ".htaccess").write_text("keep me")
+    link = tmp_path / "reports"
+    link.symlink_to(target)
+    settings = load_settings(reports_dir=link, warehouse=tmp_path / "w" / "tthc.duckdb")
+    staged = flows.staging_reports(settings, "run1")
+    assert staged.parent == target.parent
+    staged.mkdir()
+    (staged / "index.html").write_text("new")
+    flows._swap_reports(staged, flows.published_reports(settings), "run1", settings)
+    assert link.is_symlink() and (link / "index.html").read_text() == "new"
+    assert (link / ".htaccess").read_text() == "keep me"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["tthc"]

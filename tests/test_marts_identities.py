@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from marts_fixtures import Warehouse, add_synthetic_cases, make_settings
 
+from pipeline.marts.build import build_marts
 from pipeline.marts.kpi_cli import format_int_vi, format_rate_vi, print_kpi, write_kpi
 from pipeline.periods import parse_period
 
@@ -186,6 +187,12 @@ def test_build_counts_match_the_marts(wh):
     assert wh.counts["mart.kpi_period"] == wh.query("select count(*) n from mart.kpi_period").n[0]
 
 
+def test_rebuilding_on_the_same_connection_gives_the_same_marts(wh, kpi):
+    assert build_marts(wh.con, wh.settings) == wh.counts
+    again = wh.query("select * from mart.kpi_period")
+    pd.testing.assert_frame_equal(again, kpi)
+
+
 def test_published_columns(wh):
     def columns(table: str) -> list[str]:
         return wh.query(f"select * from {table} limit 0").columns.tolist()
@@ -197,6 +204,9 @@ def test_published_columns(wh):
                                              "value", "target_op", "target_value", "target_text", "met", "verdict"]
     assert columns("mart.warnings")[:9] == ["unit", "case_id", "procedure_code", "procedure_name", "received_at",
                                            "due_at", "warning_kind", "working_hours_left", "urgency_rank"]
+    types = wh.query("describe mart.kpi_period").set_index("column_name").column_type
+    assert (types[COUNTS] == "BIGINT").all(), types[COUNTS]
+    assert (types[RATES] == "DOUBLE").all(), types[RATES]
     documented = wh.query("select table_name, comment from duckdb_tables() where schema_name = 'mart' "
                           "union all select view_name, comment from duckdb_views() where schema_name = 'mart'")
     assert documented.comment.notna().all() and (documented.comment.str.len() > 20).all(), documented

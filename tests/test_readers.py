@@ -563,3 +563,19 @@ def test_a_large_csv_reads_fast(tmp_path):
     elapsed = time.perf_counter() - started
     assert len(result.cases) == rows and result.quarantine.empty
     assert elapsed < 30, f"{rows} rows took {elapsed:.1f} s"
+
+
+def test_total_row_with_a_date_and_two_cell_group_are_not_cases(tmp_path):
+    header = ["STT", "Mã hồ sơ", "Ngày tiếp nhận", "Ngày hẹn trả", "Trạng thái"]
+    rows = [
+        ["I.", "Phòng Quản lý vận tải", "", "", ""],  # a group row in two cells, before any case
+        ["1", "A1", "02/01/2025 08:00", "05/01/2025 17:00", "Đang xử lý"],
+        ["", "Tổng cộng", "31/01/2025", "", "1 hồ sơ"],
+    ]
+    result = read_export(write_csv(tmp_path / "t.csv", header, rows), settings_for(tmp_path))
+    assert result.cases["case_id"].tolist() == ["A1"]
+    assert dict(zip(result.skipped["source_row"], result.skipped["row_kind"], strict=True)) == {
+        2: "group",
+        4: "total",
+    }
+    assert_accounted(result)

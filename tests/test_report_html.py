@@ -425,3 +425,17 @@ def test_missing_warehouse_is_one_clear_error(tmp_path):
     settings = load_settings(warehouse=tmp_path / "none.duckdb", reports_dir=tmp_path / "reports")
     with pytest.raises(FileNotFoundError, match="no warehouse yet"):
         render_all(settings)
+
+
+def test_quarantine_reasons_are_grouped_in_vietnamese():
+    from pipeline.report.data import reason_vi
+
+    assert reason_vi("received_at: cannot read date '32/13/2025 10:00'") == "Không đọc được ngày tiếp nhận"
+    assert reason_vi("exact duplicate of row 515 (expect_column_values_to_be_null)") == reason_vi(
+        "exact duplicate of row 7 (expect_column_values_to_be_null)")
+    assert reason_vi("returned_at before received_at (expect_column_pair_values_a_to_be_greater_than_b)") == (
+        "Ngày trả kết quả trước ngày tiếp nhận")
+    assert reason_vi("/d/x.csv: no case rows (expect_table_row_count_to_be_between)", "/d/x.csv") == (
+        "Tệp không có dòng hồ sơ nào")
+    assert reason_vi("Ngày không hợp lệ") == "Ngày không hợp lệ"
+    assert reason_vi(None) == "(không ghi lý do)"

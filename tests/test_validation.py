@@ -21,9 +21,13 @@ from pipeline.settings import load_settings
 from pipeline.validate.marts import check_marts, check_marts_detailed, unknown_rated_cases
 from pipeline.validate.report import summarise_quarantine, write_validation_report
 from pipeline.validate.rows import (
+    CaseExport,
+    RatingExport,
     calendar_for,
     check_cases,
+    check_cases_many,
     check_ratings,
+    check_ratings_many,
     latest_allowed,
     legal_due,
     normalise_text,
@@ -131,8 +135,10 @@ CASE_FAILURES = {
     "channel_known": case(13, channel=4),
     "received_present": case(14, received_at=None, status=4, finished_at=None, returned_at=None),
     "due_or_known_procedure": case(15, due_at=None, procedure_code="9.999999"),
-    "received_in_range": case(16, received_at=t("2025-06-01 12:00"), due_at=t("2025-06-09 12:00"),
-                              finished_at=None, returned_at=None, status=4),
+    "received_within_calendar": case(30, received_at=t("2014-12-31 09:00"), due_at=t("2015-01-08 09:00"),
+                                     finished_at=None, returned_at=None, status=4),
+    "received_not_after_export": case(16, received_at=t("2025-06-01 12:00"), due_at=t("2025-06-09 12:00"),
+                                      finished_at=None, returned_at=None, status=4),
     "finished_not_after_export": case(17, finished_at=t("2025-06-02 09:00"), returned_at=None, status=9),
     "returned_not_after_export": case(18, returned_at=t("2025-06-02 09:00")),
     "apology_not_after_export": case(19, apology_at=t("2025-06-02 09:00")),
@@ -166,10 +172,11 @@ EXPECTED_VALUE = {
     "status_known": "11",
     "channel_known": "4",
     "due_or_known_procedure": "9.999999",
-    "received_in_range": "2025-06-01 12:00:00",
-    "finished_not_after_export": "2025-06-02 09:00:00",
-    "returned_not_after_export": "2025-06-02 09:00:00",
-    "apology_not_after_export": "2025-06-02 09:00:00",
+    "received_within_calendar": "2014-12-31 09:00:00",
+    "received_not_after_export": "received_at=2025-06-01 12:00:00; latest_allowed=2025-06-01 11:00:00",
+    "finished_not_after_export": "finished_at=2025-06-02 09:00:00; latest_allowed=2025-06-01 11:00:00",
+    "returned_not_after_export": "returned_at=2025-06-02 09:00:00; latest_allowed=2025-06-01 11:00:00",
+    "apology_not_after_export": "apology_at=2025-06-02 09:00:00; latest_allowed=2025-06-01 11:00:00",
     "finished_after_received": "finished_at=2025-03-01 09:00:00; received_at=2025-03-03 08:00:00",
     "due_after_received": "due_at=2025-03-02 08:00:00; received_at=2025-03-03 08:00:00",
     "returned_after_received": "returned_at=2025-03-01 09:00:00; received_at=2025-03-03 08:00:00",
@@ -237,6 +244,8 @@ def test_suites_are_gx_json_with_severity_and_descriptions(specs):
             assert item["meta"]["severity"] in SEVERITIES
             assert re.search(r"[àáảãạăâđêôơưếệồộớờụứừ]", item["description"].lower()), item["description"]
             assert item["meta"]["description_en"]
+        # results rows name an expectation by (type, column): that pair is unique in a suite
+        assert len({(e.type, e.column) for e in suite.expectations}) == len(suite.expectations)
 
 
 def test_every_row_expectation_is_covered_by_a_case_here(specs):
@@ -270,7 +279,7 @@ def test_case_expectation(key, case_checks, specs):
 
 def test_conflicting_duplicate_is_reported_on_every_copy(case_checks):
     findings = case_checks.findings
-    rows = findings.loc[findings["expectation"] == "expect_column_values_to_be_unique", "source_row"].tolist()
+    rows = findings.loc[findings["expectation"] == "expect_compound_columns_to_be_unique", "source_row"].tolist()
     assert sorted(rows) == [3, 29]
     assert not case_checks.quarantine["source_row"].isin([3, 29]).any()
 
@@ -331,20 +340,88 @@ def test_all_clean_file_passes_every_expectation(settings, procedures):
 # --- file-level rejection ---------------------------------------------------------------------
 
 
+def _no_source_row(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["source_row"] = pd.array([None] + list(frame["source_row"].iloc[1:]), dtype="Int64")
+    return frame
+
+
+# per file-level expectation, a file that fails it (checked together in one batch)
+FILE_FAILURES = {
+    ("cases", "has_rows"): lambda: CaseExport(cases_frame([]), None, EXPORTED, "f/has_rows.csv"),
+    ("cases", "has_columns"): lambda: CaseExport(cases_frame([case(2)]).drop(columns=["due_at"]), None, EXPORTED,
+                                                 "f/has_columns.csv"),
+    ("cases", "source_row_present"): lambda: CaseExport(_no_source_row(cases_frame([case(2), case(3)])), None,
+                                                        EXPORTED, "f/source_row_present.csv"),
+    ("cases", "source_row_unique"): lambda: CaseExport(cases_frame([case(2), case(3, source_row=2)]), None, EXPORTED,
+                                                       "f/source_row_unique.csv"),
+    ("supplements", "has_columns"): lambda: CaseExport(
+        cases_frame([case(2)]), supplements_frame([]).drop(columns=["requested_at"]), EXPORTED, "f/s_has_columns.csv"),
+    ("supplements", "source_row_present"): lambda: CaseExport(
+        cases_frame([case(2)]), supplements_frame([{"case_id": "x", "seq": 1, "requested_at": t("2025-03-04"),
+                                                    "source_row": None}]), EXPORTED, "f/s_source_row_present.csv"),
+    ("ratings", "has_rows"): lambda: RatingExport(ratings_frame([]), EXPORTED, "f/r_has_rows.csv"),
+    ("ratings", "has_columns"): lambda: RatingExport(ratings_frame([("C1", "2025-03-07", "Hài lòng", 2)])
+                                                     .drop(columns=["rated_at"]), EXPORTED, "f/r_has_columns.csv"),
+    ("ratings", "source_row_present"): lambda: RatingExport(
+        _no_source_row(ratings_frame([("C1", "2025-03-07", "Hài lòng", 2), ("C2", "2025-03-07", "Hài lòng", 3)])),
+        EXPORTED, "f/r_source_row_present.csv"),
+    ("ratings", "source_row_unique"): lambda: RatingExport(
+        ratings_frame([("C1", "2025-03-07", "Hài lòng", 2), ("C2", "2025-03-07", "Hài lòng", 2)]), EXPORTED,
+        "f/r_source_row_unique.csv"),
+}
+
+
+@pytest.fixture(scope="module")
+def file_checks(settings, procedures):
+    case_keys = [k for k in FILE_FAILURES if k[0] != "ratings"]
+    rating_keys = [k for k in FILE_FAILURES if k[0] == "ratings"]
+    checked = check_cases_many([FILE_FAILURES[k]() for k in case_keys], settings, procedures)
+    checked += check_ratings_many([FILE_FAILURES[k]() for k in rating_keys], settings)
+    return dict(zip(case_keys + rating_keys, checked, strict=True))
+
+
+def test_every_file_expectation_is_covered_by_a_case_here(specs):
+    file_specs = {(s.suite, s.key) for suite in ("cases", "supplements", "ratings") for s in specs[suite].stage("file")}
+    assert file_specs == set(FILE_FAILURES)
+
+
+@pytest.mark.parametrize("suite, key", list(FILE_FAILURES))
+def test_file_expectation(suite, key, file_checks, case_checks, rating_checks, specs):
+    spec = next(s for s in specs[suite].expectations if s.key == key)
+    checks = file_checks[(suite, key)]
+    path = f"f/{'s_' if suite == 'supplements' else 'r_' if suite == 'ratings' else ''}{key}.csv"
+    assert checks.rejected_reason.startswith(f"{path}: {spec.reason}")
+    assert checks.rejected_reason.endswith(f"({spec.type})")
+    assert _result(checks, spec)["success"] == False  # noqa: E712
+    assert checks.quarantine.empty
+    passing = rating_checks if suite == "ratings" else case_checks  # files that pass every file-level check
+    assert _result(passing, spec)["success"] == True  # noqa: E712
+
+
+def test_date_only_end_times_stand_for_their_whole_day(settings, procedures):
+    rows = [case(2, finished_at=t("2025-03-03"), returned_at=t("2025-03-03")),  # same day as the receipt: fine
+            case(3, finished_at=t("2025-03-02"), returned_at=None, status=9)]  # the day before: not fine
+    checks = check_cases(cases_frame(rows), None, EXPORTED, "d.csv", settings, procedures)
+    assert checks.quarantine[["source_row", "raw_value"]].values.tolist() == [
+        [3, "finished_at=2025-03-02 00:00:00; received_at=2025-03-03 08:00:00"]]
+    assert checks.findings.empty
+
+
 def test_zero_rows_reject_the_file(settings, procedures):
     checks = check_cases(cases_frame([]), supplements_frame([]), EXPORTED, "data/raw/empty.xlsx", settings,
                          procedures)
-    assert checks.rejected_reason == "data/raw/empty.xlsx: no case rows (expect_table_row_count_to_be_between)"
+    assert checks.rejected_reason == "data/raw/empty.xlsx: no case rows (expect_column_values_to_be_between)"
     results = checks.results
-    assert results.loc[results["expectation"] == "expect_table_row_count_to_be_between", "success"].tolist() == [False]
+    assert results.loc[results["column"] == "row_count", "success"].tolist() == [False]
     assert results.loc[results["severity"] == "reject_row", "success"].isna().all()  # not evaluated, but listed
 
 
 def test_missing_columns_reject_the_file(settings, procedures):
     frame = cases_frame([case(2)]).drop(columns=["received_at", "status"])
     checks = check_cases(frame, supplements_frame([]), EXPORTED, "bad.csv", settings, procedures)
-    assert checks.rejected_reason == ("bad.csv: missing columns: received_at, status "
-                                      "(expect_table_columns_to_match_set)")
+    assert checks.rejected_reason == ("bad.csv: missing case columns: received_at, status "
+                                      "(expect_column_values_to_be_null)")
 
 
 def test_repeated_source_rows_reject_the_file(settings, procedures):
@@ -358,8 +435,8 @@ def test_too_many_bad_rows_reject_the_file(settings, procedures):
     checks = check_cases(cases_frame(rows), supplements_frame([]), EXPORTED, "data/raw/mostly_bad.csv", settings,
                          procedures)
     assert checks.rejected_reason == ("data/raw/mostly_bad.csv: 3 of 4 rows quarantined (75.0%) > "
-                                      "max_bad_row_share 50% (expect_column_mean_to_be_between)")
-    share = checks.results[checks.results["expectation"] == "expect_column_mean_to_be_between"].iloc[0]
+                                      "max_bad_row_share 50% (expect_column_values_to_be_between)")
+    share = checks.results[checks.results["column"] == "bad_row_share"].iloc[0]
     assert (share["success"], share["element_count"], share["unexpected_count"]) == (False, 4, 3)
 
 
@@ -370,12 +447,47 @@ def test_half_bad_is_not_too_many_and_exact_duplicates_do_not_count(settings, pr
     assert sorted(checks.quarantine["source_row"]) == [4, 5, 6, 7]
 
 
+# --- batches of files -----------------------------------------------------------------------------
+
+
+def test_a_batch_of_files_is_judged_file_by_file(settings, procedures):
+    exports = [
+        # A: exported on 01/06, one row after its export time, one exact duplicate
+        CaseExport(cases_frame([case(2), case(3, finished_at=t("2025-06-05 09:00"), returned_at=None), case(2, source_row=4)]),
+                   None, EXPORTED, "a.xlsx"),
+        # B: the same case ids as A (another export of them, not a conflict), exported later: no problem
+        CaseExport(cases_frame([case(2), case(3, finished_at=t("2025-06-05 09:00"), returned_at=None)]),
+                   supplements_frame([{"case_id": "000.00.20.H55-000003", "seq": 1, "requested_at": t("2025-03-04"),
+                                       "received_at": t("2025-03-03 10:00"), "source_row": 3}]),
+                   pd.Timestamp("2025-06-10 18:00"), "b.xlsx"),
+        CaseExport(cases_frame([]), None, EXPORTED, "c.xlsx"),  # C: empty
+        CaseExport(cases_frame([case(2, status=None), case(3, status=None)]), None, EXPORTED, "d.xlsx"),  # D: bad
+    ]
+    a, b, c, d = check_cases_many(exports, settings, procedures)
+    assert a.rejected_reason is None
+    assert a.quarantine[["source_row", "expectation"]].values.tolist() == [
+        [3, "expect_column_pair_values_a_to_be_greater_than_b"], [4, "expect_column_values_to_be_null"]]
+    assert b.rejected_reason is None and b.quarantine.empty
+    assert b.findings[["source_row", "field"]].values.tolist() == [[3, "supplement.received_at"]]
+    assert c.rejected_reason == "c.xlsx: no case rows (expect_column_values_to_be_between)"
+    assert d.rejected_reason.startswith("d.xlsx: 2 of 2 rows quarantined")
+    for checks, rows in ((a, 3), (b, 2)):
+        counts = checks.results.set_index(["suite", "expectation", "column"])
+        assert counts.loc[("cases", "expect_column_values_to_not_be_null", "case_id"), "element_count"] == rows
+    assert check_cases_many([], settings, procedures) == [] and check_ratings_many([], settings) == []
+    one, two = check_ratings_many([RatingExport(ratings_frame([("C1", "2025-03-07", "Hài lòng", 2)]), EXPORTED, "r1"),
+                                   RatingExport(ratings_frame([("C1", "2025-03-07", "xấu", 2)]), EXPORTED, "r2")],
+                                  settings)
+    assert one.rejected_reason is None and two.rejected_reason.startswith("r2: 1 of 1 rows quarantined")
+
+
 # --- ratings ------------------------------------------------------------------------------------
 
 RATING_FAILURES = {
     "case_id_present": ((None, "2025-03-07 09:00", "Hài lòng", 10), None),
     "rated_present": (("C11", None, "Hài lòng", 11), None),
-    "rated_not_after_export": (("C12", "2025-06-02 09:00", "Hài lòng", 12), "2025-06-02 09:00:00"),
+    "rated_not_after_export": (("C12", "2025-06-02 09:00", "Hài lòng", 12),
+                               "rated_at=2025-06-02 09:00:00; latest_allowed=2025-06-01 11:00:00"),
     "rating_on_scale": (("C13", "2025-03-07 09:00", "Tuyệt vời", 13), "Tuyệt vời"),
     "not_exact_duplicate": (("C2", "2025-03-07 09:00", "Rất hài lòng", 14), "C2"),
 }
@@ -405,7 +517,7 @@ def test_rating_expectation(key, rating_checks, specs):
 
 def test_rating_file_rejections(settings):
     empty = check_ratings(ratings_frame([]), EXPORTED, "r0.csv", settings)
-    assert empty.rejected_reason == "r0.csv: no rating rows (expect_table_row_count_to_be_between)"
+    assert empty.rejected_reason == "r0.csv: no rating rows (expect_column_values_to_be_between)"
     bad = check_ratings(ratings_frame([("C1", "2025-03-07", "???", 2), ("C2", "2025-03-07", "x", 3)]), EXPORTED,
                         "r1.csv", settings)
     assert bad.rejected_reason.startswith("r1.csv: 2 of 2 rows quarantined (100.0%)")
@@ -560,10 +672,9 @@ def test_validate_files_prints_one_line_per_file(settings, procedures, tmp_path)
 
     lines = []
     run = validate_files([good, broken, ratings], settings, read_export, procedures=procedures, echo=lines.append)
-    assert len(lines) == 3
-    assert lines[0] == f"ok        {good}: 4 rows, 2 quarantined, 0 findings"
-    assert lines[1] == f"rejected  {broken}: no header row found"
-    assert lines[2].startswith(f"ok        {ratings}: 1 rows")
+    assert sorted(lines) == sorted([f"ok        {good}: 4 rows, 2 quarantined, 0 findings",
+                                    f"rejected  {broken}: no header row found",
+                                    f"ok        {ratings}: 1 rows, 0 quarantined, 0 findings"])
     report = run.write_report(settings.reports_dir, settings.expectations_dir)
     html = report.read_text(encoding="utf-8")
     assert str(broken) in html and "Bị loại" in html and "bad date" in html

@@ -177,6 +177,15 @@ def test_wider_window_recomputes_from_core(tmp_path):
     assert settings.warehouse.read_bytes() == before
 
 
+def test_units_in_vietnamese_alphabetical_order():
+    from pipeline.warnings import vi_sort_key
+
+    names = ["Văn phòng Sở", "Thanh tra Sở", "Đội kiểm tra", "Ban quản lý dự án", "Ăn uống", "Dịch vụ", "An toàn"]
+    assert sorted(names, key=vi_sort_key) == [
+        "An toàn", "Ăn uống", "Ban quản lý dự án", "Dịch vụ", "Đội kiểm tra", "Thanh tra Sở", "Văn phòng Sở",
+    ]
+
+
 def test_within_hours_must_be_positive(settings):
     with pytest.raises(ValueError):
         load_warnings(settings, within_hours=-1)

@@ -186,7 +186,9 @@ def simulate_world(cal: WorkCalendar, catalogue: pd.DataFrame, seed: int, start:
     a_early = r_idx + 20 + np.floor(rng_time.beta(1.6, 2.4, n) * np.maximum(early_span, 0)).astype(np.int64)
     on_low = np.maximum(due_day_start, r_idx + 20) + 1
     a_on_time = _uniform_int(rng_time, on_low, d_idx - 2)
-    a_late = d_idx + 60 + np.floor(rng_time.exponential(1100.0, n)).astype(np.int64)
+    stuck = rng_time.random(n) < 0.2  # a tail of cases stuck for weeks (open and overdue for a while)
+    a_late = d_idx + 60 + np.where(stuck, rng_time.integers(5 * 480, 30 * 480, n),
+                                   np.floor(rng_time.exponential(1100.0, n)).astype(np.int64))
     plan_late = late_plan
     plan_on_time = ~plan_late & (on_time_plan | ~can_early)
     a_idx = np.where(plan_late, a_late, np.where(plan_on_time, a_on_time, a_early))

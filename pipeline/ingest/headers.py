@@ -81,8 +81,11 @@ def norm_header(text: Any) -> str:
 
 @lru_cache(maxsize=8)
 def _load(path: Path, mtime_ns: int) -> Synonyms:
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"header synonyms file {path} is not valid TOML: {error}") from None
     exact: dict[str, tuple[str, bool]] = {}
     loose_all: dict[str, set[str]] = {}
     loose: dict[str, tuple[str, bool]] = {}

@@ -14,6 +14,7 @@ import numpy as np
 from .headers import PII_FIELDS, ColumnInfo, Synonyms, match_label
 from .values import cell_text, fold, nfc, parse_one_datetime
 
+_GROUP_PREFIX = re.compile(r"^([IVXLCivxlc]+|\d{1,3}|[a-zA-Z])[.)]\s")
 _COLUMN_NUMBER = re.compile(r"\(?\s*(\d{1,3}|[a-zA-Z])\s*\)?(\s*[=+\-*x,.]\s*\(?\s*\d{1,3}\s*\)?)*")
 
 
@@ -79,11 +80,12 @@ class RowClassifier:
             return "signature"
         if (
             before_data
-            and n >= 2
+            and n >= 3
             and not case_text
+            and not _GROUP_PREFIX.match(cells[0][1])
             and all(not re.fullmatch(r"[\d.,/:\s()-]+", t) for _, t in cells)
         ):
-            return "header"
+            return "header"  # a lower header row that no mapped column needed
         if n <= 3 and not _id_like(case_text):
             return "group"
         return "data"

@@ -35,11 +35,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline import db
+from pipeline.ingest.readers import SUPPORTED_SUFFIXES
 from pipeline.reference import fill_calendar_and_catalogue, fill_periods_and_targets, load_procedures
 from pipeline.settings import Settings
 from pipeline.workcal import WorkCalendar
 
-SUPPORTED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".txt", ".json", ".jsonl"}
 PARTS = ("cases", "supplements", "ratings", "skipped", "quarantine", "findings", "validation")
 _PATH_DATE = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})(?:[T_ -]?(\d{2})[:h]?(\d{2}))?")
 
@@ -250,7 +250,7 @@ def ingest_new_files(
     procedures = load_procedures(settings)
     outcomes = []
     for path in tqdm(files, desc="Đọc tệp xuất", unit="tệp", disable=not progress):
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES | {".txt", ""}:
             outcomes.append(_reject(path, file_sha256(path), f"{path}: unsupported file type {path.suffix!r}",
                                     run_id, settings.raw_parquet_dir))
             continue

@@ -1,10 +1,17 @@
 """Read one export (Excel report, CSV, national sync JSON, ratings) into canonical records.
 
 `read_export(path, settings)` finds the header among the title rows, maps the columns through the
-synonyms file, sorts the rows into cases (or ratings), quarantined rows (with one line per problem)
-and skipped layout rows, hashes applicant identity and drops every personal-data column.
-Every row after the header is accounted for:
-``rows_read == len(cases or ratings) + quarantined rows + len(skipped)``.
+synonyms file, sorts the rows into cases (or ratings), quarantined rows (one line per problem) and
+skipped layout rows, hashes applicant identity and drops every personal-data column.
+
+Every row after the header is accounted for exactly once:
+``rows_read == len(cases or ratings) + quarantined rows + len(skipped)``. Rows above the header
+(Quốc hiệu, report title, period, export time) are not counted; `layout` names them.
+`source_row` is the row a user sees: the Excel sheet row, the physical CSV line (1 = first line of
+the file), the 1-based position in a JSON array (the line in JSON Lines).
+
+Output dtypes: text columns are pandas "str" (NaN when empty), times datetime64[us] naive local
+time (NaT when empty), channel and status nullable Int8, source_row and seq int64.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +67,9 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | JSON_SUFFIXES  # .txt (and unknown) files are sniffed
 
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
+
 CASE_COLUMNS = (
     "case_id",
     "procedure_code",
@@ -95,7 +105,13 @@ class FileRejected(Exception):
 
 @dataclass
 class ReadResult:
-    """Canonical records read from one export, with every row accounted for."""
+    """Canonical records read from one export, with every row accounted for.
+
+    cases: CASE_COLUMNS (kind "cases"; empty for ratings). supplements: one row per case and
+    supplement cycle. ratings: kind "ratings", or the rated rows of a case list with a rating column.
+    quarantine: source_row, field, raw_value (never personal data), reason — one line per problem.
+    skipped: source_row, row_kind (column_numbers, group, total, signature, title, header, blank), text.
+    """
 
     path: Path
     kind: str  # "cases" or "ratings"
@@ -268,7 +284,14 @@ def _build(
             has_date |= parsed.values.notna().to_numpy()
         if status_codes is not None:
             has_date |= status_codes.notna().to_numpy()
-        candidates = np.flatnonzero(~blank & ~has_date & ~forced)
+        odd_id = np.ones(n, dtype=bool)  # no case code, or a phrase where the code should be ("Tổng cộng: …")
+        if case_id is not None:
+            arr = case_id.array._pa_array  # noqa: SLF001
+            code_like = pc.and_(
+                pc.invert(pc.match_substring_regex(arr, r"\s")), pc.match_substring_regex(arr, r"\d")
+            )
+            odd_id = ~pc.fill_null(code_like, False).to_numpy(zero_copy_only=False)
+        candidates = np.flatnonzero(~blank & ~forced & (~has_date | odd_id))
         sure_data = np.flatnonzero(~blank & has_date)
         if len(candidates):
             case_key = by_field.get(("case_id", 0))
@@ -1075,7 +1098,7 @@ def _sniff_format(path: Path) -> str:
     return "csv"
 
 
-def read_export(path: Path, settings: Any) -> ReadResult:
+def read_export(path: Path, settings: Settings) -> ReadResult:
     """Read one export file into canonical records; raises FileRejected when the file cannot be used."""
     path = Path(path)
     if not path.is_file():

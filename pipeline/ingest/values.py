@@ -539,20 +539,32 @@ class CodeTable:
 # ----------------------------------------------------------------------------- personal data
 def pii_salt(settings: Any) -> str:
     """The secret salt of applicant hashes: the pii_salt setting, else a random one kept in
-    `<warehouse folder>/.pii_salt` (created once, mode 0600)."""
+    `<warehouse folder>/.pii_salt` (created once, mode 0600, published atomically so that readers
+    running in parallel threads or processes all get the same salt)."""
     secret = getattr(settings, "pii_salt", None)
     if secret is not None and secret.get_secret_value():
         return secret.get_secret_value()
     path = Path(settings.warehouse).parent / ".pii_salt"
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
+        existing = path.read_text(encoding="utf-8").strip()
+        if existing:
+            return existing
     path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".pii_salt.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_hex(32))
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)  # atomic; fails when another process published first
+        except FileExistsError:
+            if not path.read_text(encoding="utf-8").strip():
+                os.replace(draft, path)  # an empty salt file left by a crash
+    finally:
+        if draft.exists():
+            draft.unlink()
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -2,6 +2,11 @@
 
 The rules of DESIGN §4 are applied in SQL (``pipeline/sql/intermediate`` then ``pipeline/sql/marts``);
 this module only turns the settings into the SQL's ``$parameters`` and runs the files in order.
+
+Layers: ``intermediate`` (schema of the same name) holds per-case facts and each case judged at every
+moment a report needs (its end, each period end it is open at, the as-of moment); ``mart`` holds the
+published tables and the view ``mart.case_timeliness`` (one row per case and period, computed when
+read, so the ~9 rows per case are never stored).
 """
 
 from __future__ import annotations

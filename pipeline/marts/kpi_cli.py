@@ -159,7 +159,7 @@ def kpi_rows(con, period: str, scheme: str, by: str | None) -> tuple[list[str], 
         raise ValueError(f"period {period} ({scheme}) is not in the warehouse; {held}")
     cursor = con.execute(
         "select * from mart.kpi_period where period_scheme = ? and period = ? and dimension = ? "
-        "order by dimension_value",
+        "order by dimension_value collate vi",
         [scheme, period, by or "all"],
     )
     columns = [d[0] for d in cursor.description]

@@ -137,8 +137,8 @@ def _highlight(x: list[str], highlight: set[str]) -> list[dict]:
 
 def by_group(rows: list[dict], title_axis: str) -> dict:
     """Horizontal stacked early / on-time / late bars per unit or sector, worst on-time rate at the top."""
-    rows = sorted(rows, key=lambda r: (r["on_time_rate"] if not is_missing(r["on_time_rate"]) else 2.0),
-                  reverse=True)
+    rows = sorted((r for r in rows if r["resolved_total"]),
+                  key=lambda r: (r["on_time_rate"] if not is_missing(r["on_time_rate"]) else 2.0), reverse=True)
     y = [label(r["name"], 34) for r in rows]
     fig = Fig()
     for key, name, colour, pattern in (("early", "Trước hạn", EARLY, ""), ("on_time", "Đúng hạn", ON_TIME, ""),
@@ -150,9 +150,10 @@ def by_group(rows: list[dict], title_axis: str) -> dict:
                     text=[f"  đúng hạn {fmt_pct(r['on_time_rate'])}" for r in rows], textposition="middle right",
                     textfont={"size": 11, "color": LINE}, hoverinfo="skip")
     widest = max([r["resolved_total"] or 0 for r in rows] + [1])
-    _layout(fig, height=max(220, 90 + 46 * len(rows)), barmode="stack",
-            margin={"l": 10, "r": 20, "t": 10, "b": 40},
-            legend={"orientation": "h", "y": -0.2, "x": 0, "traceorder": "normal", "font": {"size": 12}},
+    _layout(fig, height=max(220, 110 + 40 * len(rows)), barmode="stack",
+            margin={"l": 10, "r": 20, "t": 30, "b": 46},
+            legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal",
+                    "font": {"size": 12}},
             xaxis={"title": {"text": title_axis}, "tickformat": ",d", "gridcolor": "#e5e5e5",
                    "range": [0, widest * 1.35]},
             yaxis={"automargin": True, "type": "category"})

@@ -7,6 +7,7 @@ Every value from data is bound as a parameter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -220,15 +221,15 @@ class WarehouseData:
                 from ops.file
                 """
             ).iloc[0].to_dict())
-            out["rejected"] = [_clean(r) for r in self.frame(
-                "select file_name, reason, exported_at from ops.file where status = 'rejected' "
+            out["rejected"] = [{**_clean(r), "reason": reason_vi(r["reason"], r["file_path"])} for r in self.frame(
+                "select file_name, file_path, reason, exported_at from ops.file where status = 'rejected' "
                 "order by exported_at desc nulls last, file_name limit 20"
             ).to_dict("records")]
         if self.has("ops.quarantine"):
-            out["quarantine"] = [_clean(r) for r in self.frame(
-                "select coalesce(reason, '(không ghi lý do)') as reason, count(*) as rows, "
-                "count(distinct source_file) as files from ops.quarantine group by all order by rows desc, reason"
-            ).to_dict("records")]
+            frame = self.frame(
+                "select reason, source_file, count(*) as rows from ops.quarantine group by all"
+            )
+            out["quarantine"] = summarise_reasons(frame)
         if self.has("ops.validation_result"):
             frame = self.frame(
                 "select suite, count(*) as expectations, count(*) filter (where success) as passed, "
@@ -243,6 +244,68 @@ class WarehouseData:
                 "failed": int(frame["failed"].sum()) if not frame.empty else 0,
             }
         return out
+
+
+FIELD_VI = {
+    "case_id": "mã hồ sơ", "procedure_code": "mã TTHC", "procedure_name": "tên thủ tục", "sector": "lĩnh vực",
+    "unit": "đơn vị xử lý", "channel": "kênh nộp", "received_at": "ngày tiếp nhận", "due_at": "ngày hẹn trả",
+    "finished_at": "ngày kết thúc xử lý", "returned_at": "ngày trả kết quả", "status": "trạng thái",
+    "apology_at": "ngày xin lỗi", "new_due_at": "ngày hẹn trả mới", "rating": "mức độ hài lòng",
+    "rated_at": "thời gian đánh giá", "record": "bản ghi", "supplement_requested_at": "ngày yêu cầu bổ sung",
+    "supplement_received_at": "ngày nhận bổ sung", "supplement_new_due_at": "ngày hẹn trả mới sau bổ sung",
+}
+_REASON_PATTERNS = (
+    (re.compile(r"^exact duplicate of row N$"), lambda m: "Dòng trùng lặp hoàn toàn với một dòng khác"),
+    (re.compile(r"^(\w+) before (\w+)$"), lambda m: f"{_field(m[1]).capitalize()} trước {_field(m[2])}"),
+    (re.compile(r"^(\w+): unknown status$"), lambda m: "Trạng thái hồ sơ không nhận ra"),
+    (re.compile(r"^(\w+) missing on an accepted case$"),
+     lambda m: f"Thiếu {_field(m[1])} ở hồ sơ đã tiếp nhận"),
+    (re.compile(r"^(\w+)(?: \(cycle N\))?: cannot read date$"), lambda m: f"Không đọc được {_field(m[1])}"),
+    (re.compile(r"^(\w+): cannot read (?:number|code|value)$"), lambda m: f"Không đọc được {_field(m[1])}"),
+    (re.compile(r"^no case rows$"), lambda m: "Tệp không có dòng hồ sơ nào"),
+)
+
+
+def _field(name: str) -> str:
+    return FIELD_VI.get(name, name)
+
+
+def reason_vi(reason: object, file_path: object = None) -> str:
+    """A quarantine or rejection reason for leadership: no row numbers or raw values, Vietnamese when known.
+
+    'received_at: cannot read date '32/13/2025'' → 'Không đọc được ngày tiếp nhận'; unknown reasons are kept
+    with their values and numbers blanked, so that rows with the same problem are counted together.
+    """
+    if is_missing(reason) or not str(reason).strip():
+        return "(không ghi lý do)"
+    text = str(reason).strip()
+    if not is_missing(file_path) and text.startswith(f"{file_path}: "):
+        text = text[len(str(file_path)) + 2:]
+    text = re.sub(r"\s*\((?:expect|reader)[\w ]*\)\s*$", "", text)
+    text = re.sub(r"\s*'[^']*'", "", text)
+    text = re.sub(r"\d+", "N", text).strip()
+    for pattern, words in _REASON_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            return words(match)
+    return text
+
+
+def summarise_reasons(frame: pd.DataFrame, limit: int = 12) -> list[dict]:
+    """Quarantined rows counted by reason (as :func:`reason_vi` words it), most frequent first."""
+    if frame.empty:
+        return []
+    frame = frame.assign(reason_vi=[reason_vi(r) for r in frame["reason"]])
+    grouped = (frame.groupby("reason_vi")
+               .agg(rows=("rows", "sum"), files=("source_file", "nunique"))
+               .reset_index().sort_values(["rows", "reason_vi"], ascending=[False, True]))
+    out = [{"reason": r.reason_vi, "rows": int(r.rows), "files": int(r.files)}
+           for r in grouped.head(limit).itertuples()]
+    rest = grouped.iloc[limit:]
+    if not rest.empty:
+        out.append({"reason": f"Lý do khác ({len(rest)} loại)", "rows": int(rest["rows"].sum()),
+                    "files": int(frame[frame["reason_vi"].isin(rest["reason_vi"])]["source_file"].nunique())})
+    return out
 
 
 def _channel_key(value: object) -> str | None:

@@ -151,6 +151,7 @@ class Tile:
     detail: list = field(default_factory=list)
     note: str | None = None
     noun: str = ""
+    change_note: str = ""
 
 
 def _atomic_write(path: Path, text: str) -> Path:
@@ -383,12 +384,14 @@ class Renderer:
             delta = None
             if kpi_prev and not is_missing(value) and not is_missing(kpi_prev.get(measure)):
                 delta = float(value) - float(kpi_prev[measure])
+            change_note = ""
             if kpi_prev is None:
                 change = "Chưa có số liệu kỳ trước"
             elif delta is None:
                 change = f"Kỳ trước ({prev_name}): {fmt_pct(kpi_prev.get(measure))}"
             else:
-                change = f"{fmt_pp(delta)} so với {prev_name}"
+                change = fmt_pp(delta)
+                change_note = f"so với {prev_name} ({fmt_pct(kpi_prev[measure])})"
             note = None
             if measure == "apology_rate" and not denominator:
                 note = "Không có hồ sơ quá hạn trong kỳ"
@@ -399,7 +402,7 @@ class Renderer:
                 value=fmt_pct_against(value, target_value),
                 target=objective.get("target_text"), verdict=objective.get("verdict"),
                 status=_status(objective.get("verdict")), change=change,
-                change_status=_change_status(delta), detail=detail, note=note, noun=noun,
+                change_status=_change_status(delta), detail=detail, note=note, noun=noun, change_note=change_note,
             ))
         overdue = kpi.get("open_overdue")
         prev_overdue = kpi_prev.get("open_overdue") if kpi_prev else None
@@ -407,8 +410,8 @@ class Renderer:
         tile = Tile(
             measure="open_overdue", title="Hồ sơ đang giải quyết đã quá hạn", value=fmt_int(overdue),
             target="0 hồ sơ", verdict=None, status="alert" if overdue else "ok",
-            change=(f"{fmt_count_change(delta)} so với {prev_name}" if delta is not None
-                    else "Chưa có số liệu kỳ trước"),
+            change=fmt_count_change(delta) if delta is not None else "Chưa có số liệu kỳ trước",
+            change_note=f"so với {prev_name} ({fmt_int(prev_overdue)})" if delta is not None else "",
             change_status=_change_status(delta, higher_is_better=False),
             detail=[link("c13", overdue), link("c11", kpi.get("open_total"))],
             note="Cần xử lý ngay" if overdue else "Không có hồ sơ quá hạn", noun="hồ sơ đang giải quyết",

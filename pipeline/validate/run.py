@@ -1,5 +1,9 @@
 """``tthc validate``: read every export under the raw folder, check it, print one line per file and
-write the validation report. Nothing is loaded into the warehouse."""
+write the validation report. Nothing is loaded into the warehouse.
+
+Files are checked in batches (:func:`pipeline.validate.rows.check_cases_many`): GX's cost is mostly
+fixed per run, so two hundred small monthly exports cost about as much as one large one.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import pandas as pd
 
 from pipeline.settings import Settings
 from pipeline.validate.report import summarise_quarantine, write_validation_report
-from pipeline.validate.rows import check_cases, check_ratings
+from pipeline.validate.rows import CaseExport, RatingExport, RowChecks, check_cases_many, check_ratings_many
+
+BATCH_ROWS = 1_000_000  # rows read before a batch is checked (bounds memory; GX runs once per batch)
 
 
 @dataclass
@@ -34,6 +40,13 @@ class ValidationRun:
                                        files=pd.DataFrame(self.files), expectations_dir=expectations_dir)
 
 
+@dataclass
+class _Pending:
+    path: Path
+    result: object  # the reader's ReadResult
+    export: CaseExport | RatingExport
+
+
 def validate_files(
     paths: Iterable[Path],
     settings: Settings,
@@ -41,6 +54,7 @@ def validate_files(
     export_time_from_path: Callable[[Path], datetime | None] = lambda path: None,
     procedures: pd.DataFrame | None = None,
     echo: Callable[[str], None] = print,
+    batch_rows: int = BATCH_ROWS,
 ) -> ValidationRun:
     """Read and check each file; a file that cannot be read is rejected, the others go on."""
     if procedures is None:
@@ -48,44 +62,65 @@ def validate_files(
 
         procedures = load_procedures(settings)
     run = ValidationRun()
+    pending: list[_Pending] = []
+    rows = 0
     for path in paths:
         path = Path(path)
         try:
             result = read_export(path, settings)
         except Exception as exc:  # a reader's rejection or bug must not stop the other files
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if str(path) not in reason:
-                reason = f"{path}: {reason}"
+            reason = reason if str(path) in reason else f"{path}: {reason}"
             run.files.append({"source_file": str(path), "status": "rejected", "reason": reason})
             echo(f"rejected  {reason}")
             continue
         exported_at = (result.exported_at or export_time_from_path(path)
                        or datetime.fromtimestamp(path.stat().st_mtime))
         if result.kind == "cases":
-            checks = check_cases(result.cases, result.supplements, exported_at, path, settings, procedures)
-            records = result.cases
+            export = CaseExport(result.cases, result.supplements, exported_at, path)
+            rows += len(result.cases)
         else:
-            checks = check_ratings(result.ratings, exported_at, path, settings)
-            records = result.ratings
-        reader_quarantine = getattr(result, "quarantine", None)
+            export = RatingExport(result.ratings, exported_at, path)
+            rows += len(result.ratings)
+        pending.append(_Pending(path, result, export))
+        if rows >= batch_rows:
+            _check(pending, settings, procedures, run, echo)
+            pending, rows = [], 0
+    _check(pending, settings, procedures, run, echo)
+    return run
+
+
+def _check(pending: list[_Pending], settings: Settings, procedures: pd.DataFrame, run: ValidationRun,
+           echo: Callable[[str], None]) -> None:
+    """Check a batch of read files and record each one's outcome, in reading order."""
+    cases = [p for p in pending if isinstance(p.export, CaseExport)]
+    ratings = [p for p in pending if isinstance(p.export, RatingExport)]
+    checked: dict[int, RowChecks] = {}
+    for group, checks in ((cases, check_cases_many([p.export for p in cases], settings, procedures)),
+                          (ratings, check_ratings_many([p.export for p in ratings], settings))):
+        checked.update({id(p): c for p, c in zip(group, checks, strict=True)})
+    for item in pending:
+        checks = checked[id(item)]
+        path, result = item.path, item.result
+        records = result.cases if result.kind == "cases" else result.ratings
         parts = [checks.quarantine]
+        reader_quarantine = getattr(result, "quarantine", None)
         if reader_quarantine is not None and len(reader_quarantine):
             parts.insert(0, reader_quarantine.assign(expectation="reader"))
         quarantine = pd.concat(parts, ignore_index=True).assign(source_file=str(path))
-        quarantined_rows = quarantine["source_row"].dropna().nunique()
+        quarantined_rows = int(quarantine["source_row"].dropna().nunique())
         run.results.append(checks.results.assign(source_file=str(path)))
         run.quarantine.append(quarantine)
-        rows = int(getattr(result, "rows_read", len(records)) or len(records))
-        status = "rejected" if checks.rejected_reason else "ok"
+        rows = int(getattr(result, "rows_read", None) or len(records))
         run.files.append({
-            "source_file": str(path), "status": status, "reason": checks.rejected_reason, "rows_read": rows,
-            "rows_quarantined": quarantined_rows, "findings": len(checks.findings),
+            "source_file": str(path), "status": "rejected" if checks.rejected_reason else "ok",
+            "reason": checks.rejected_reason, "rows_read": rows, "rows_quarantined": quarantined_rows,
+            "findings": len(checks.findings),
         })
         if checks.rejected_reason:
             echo(f"rejected  {checks.rejected_reason}")
         else:
             echo(f"ok        {path}: {rows} rows, {quarantined_rows} quarantined, {len(checks.findings)} findings")
-    return run
 
 
 def validate_command(settings: Settings) -> int:

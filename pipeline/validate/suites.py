@@ -5,16 +5,18 @@ Each JSON file is a GX 1.x suite (``name``, ``expectations`` of ``type`` / ``kwa
 
 - ``severity``: ``reject_row`` (the failing rows are quarantined), ``finding`` (reported, kept) or
   ``reject_file`` (the whole file is rejected);
-- ``stage``: ``file`` (table checks on the frame as read), ``rows`` (row checks on the prepared frame)
-  or ``share`` (the share of quarantined rows, after the row checks);
+- ``stage``: ``file`` (checks on a summary frame with one row per file: row count, missing columns,
+  source rows), ``rows`` (row checks on the prepared rows of every file of a batch) or ``share`` (one
+  row per file: the share of its rows quarantined, after the row checks);
 - ``key`` (unique in the suite), ``reason`` (one English line), ``description_en`` (the GX
   ``description`` is the Vietnamese one), and optionally ``field`` / ``value_columns`` /
   ``detail_column`` naming what a quarantine or finding row shows.
 
 GX is imported lazily (it takes a few seconds); one ephemeral Data Context per process holds a
 pandas data source with one dataframe asset per suite, one suite and one ValidationDefinition per
-(suite, stage). Row-stage frames are indexed by ``source_row`` so GX reports the failing rows by it
-(``unexpected_index_column_names``), with COMPLETE results minus the values themselves.
+(suite, stage). Frames are indexed by a named row key (row position, file number) so GX reports the
+failing rows by it (``unexpected_index_column_names``), with COMPLETE results minus the values.
+The suite meta ``columns`` lists the canonical columns a parsed frame must have.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ SEVERITIES = ("reject_row", "finding", "reject_file")
 STAGES = ("file", "rows", "share")
 SUITE_NAMES = ("cases", "supplements", "ratings", "marts")
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-
 
 
 def result_format(index_name: str | None) -> dict:
@@ -223,7 +224,6 @@ class SuiteRunner:
         from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-        self._gx = gx
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = self.context.data_sources.add_pandas("tthc_frames")
@@ -247,12 +247,25 @@ class SuiteRunner:
                 definition = gx.ValidationDefinition(name=f"{suite_name}.{stage}", data=batch_definition, suite=suite)
                 self._definitions[(suite_name, stage)] = self.context.validation_definitions.add(definition)
         self._lock = threading.Lock()
+        self._engine = None
+
+    def condition_mask(self, frame: pd.DataFrame, condition: dict | None) -> np.ndarray:
+        """Which rows of a frame a row_condition keeps, filtered the way GX's pandas engine filters them."""
+        if not condition:
+            return np.ones(len(frame), dtype=bool)
+        from great_expectations.execution_engine import PandasExecutionEngine
+        from great_expectations.expectations.row_conditions import deserialize_row_condition
+
+        if self._engine is None:
+            self._engine = PandasExecutionEngine()
+        clause = self._engine.condition_to_filter_clause(deserialize_row_condition(condition))
+        return np.asarray(frame.eval(clause), dtype=bool)
 
     def run(self, suite: str, stage: str, frame: pd.DataFrame, parameters: dict | None = None) -> list[Outcome]:
         """Validate a frame against one stage of a suite; outcomes in the suite file's order.
 
-        For the row stage, the frame's index must be named (``source_row``, or a position): each
-        outcome's ``rows`` lists the index values of the failing rows.
+        When the frame's index is named (a row position, a file number), each outcome's ``rows``
+        lists the index values of the failing rows.
         """
         specs = self.specs[suite].stage(stage)
         definition = self._definitions.get((suite, stage))
@@ -267,7 +280,7 @@ class SuiteRunner:
             result = batch.validate(
                 definition.suite,
                 expectation_parameters=parameters or {},
-                result_format=result_format(frame.index.name if stage == "rows" else None),
+                result_format=result_format(frame.index.name),
             )
         by_key = {r.expectation_config.meta.get("key"): r for r in result.results}
         outcomes = []
@@ -280,7 +293,7 @@ class SuiteRunner:
             error = _exception_message(r.exception_info)
             rows = (
                 _unexpected_rows(details, frame.index.name)
-                if stage == "rows" and error is None
+                if frame.index.name and error is None
                 else np.array([], dtype=np.int64)
             )
             unexpected = details.get("unexpected_count")
@@ -346,8 +359,3 @@ def results_table(rows: list[dict] | None = None) -> pd.DataFrame:
     for name in ("suite", "expectation", "column", "severity"):
         frame[name] = frame[name].astype("object")
     return frame
-
-
-def not_evaluated(specs: list[ExpectationSpec]) -> list[Outcome]:
-    """Outcomes for expectations that were not run (the file was rejected before them)."""
-    return [Outcome(spec, None, None, None, np.array([], dtype=np.int64)) for spec in specs]

@@ -14,6 +14,17 @@ from core.period
 where period_start <> date_trunc('day', period_start) or judged_at <> date_trunc('day', judged_at)
 limit 1;
 
+-- Each minute of a day with the working minutes before it and the session of the minute just before
+-- it (the half-day slot of a moment is its day and that session: a moment at 11:30 closes the morning,
+-- one at 17:00 the afternoon; 00:00 belongs to the previous day, after its last session).
+create or replace table intermediate.day_minutes as
+select
+    m.minute_of_day,
+    m.worked_before,
+    p.session_no as previous_session_no
+from core.work_minute as m
+inner join core.work_minute as p on p.minute_of_day = (m.minute_of_day + 1439) % 1440;
+
 -- Supplement cycles (DESIGN §4.2). A cycle without a request time cannot be placed and is ignored.
 -- pause_us: the cycle's length in microseconds (NULL while the applicant has not answered).
 -- pause_before_us: completed pauses of the case's earlier cycles (by request time).
@@ -78,6 +89,13 @@ with cases as (
     select
         c.rowid as case_key,
         c.case_id,
+        c.unit,
+        coalesce(c.sector, p.sector) as sector,
+        coalesce(c.sector_code, p.sector_code) as sector_code,
+        c.procedure_code,
+        coalesce(c.procedure_name, p.procedure_name) as procedure_name,
+        c.end_at_source,
+        c.new_due_at,
         c.channel,
         c.status,
         c.received_at,
@@ -111,6 +129,13 @@ indexed as (
     select
         cases.case_key,
         cases.case_id,
+        cases.unit,
+        cases.sector,
+        cases.sector_code,
+        cases.procedure_code,
+        cases.procedure_name,
+        cases.end_at_source,
+        cases.new_due_at,
         dims.dim_key,
         cases.channel,
         cases.status,
@@ -130,8 +155,8 @@ indexed as (
         d_apo.cum_minutes_before + case when d_apo.is_working_day then m_apo.worked_before else 0 end
             as apology_idx,
         -- half-day slot of the due moment: the day and the session holding the last minute before it
-        date_diff('day', date '1970-01-01', cast(cases.due_at - interval 1 minute as date)) * 10
-            + m_due_slot.session_no as due_slot,
+        date_diff('day', date '1970-01-01', cast(cases.due_at as date)) * 10
+            - case when m_due.minute_of_day = 0 then 10 else 0 end + m_due.previous_session_no as due_slot,
         cases.legal_calendar_due_at,
         d_leg.is_working_day as legal_day_is_working,
         d_leg.cum_minutes_before as legal_day_cum_minutes,
@@ -146,10 +171,8 @@ indexed as (
     left join core.work_minute as m_rec
         on m_rec.minute_of_day = hour(cases.received_at) * 60 + minute(cases.received_at)
     left join core.work_day as d_due on d_due.day = cast(cases.due_at as date)
-    left join core.work_minute as m_due on m_due.minute_of_day = hour(cases.due_at) * 60 + minute(cases.due_at)
-    left join core.work_minute as m_due_slot
-        on m_due_slot.minute_of_day
-        = hour(cases.due_at - interval 1 minute) * 60 + minute(cases.due_at - interval 1 minute)
+    left join intermediate.day_minutes as m_due
+        on m_due.minute_of_day = hour(cases.due_at) * 60 + minute(cases.due_at)
     left join core.work_day as d_apo on d_apo.day = cast(cases.apology_at as date)
     left join core.work_minute as m_apo
         on m_apo.minute_of_day = hour(cases.apology_at) * 60 + minute(cases.apology_at)

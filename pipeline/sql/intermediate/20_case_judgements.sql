@@ -50,32 +50,29 @@ case_facts as (
     from intermediate.case_facts as c
 ),
 
-open_spans as (
-    select
-        c.case_key,
-        u_rec.moments + 1 as first_moment_no,
-        coalesce(u_end.moments, (select count(*) from moments)) as last_moment_no
-    from case_facts as c
-    inner join moments_up_to as u_rec on u_rec.day = cast(c.received_at as date)
-    left join moments_up_to as u_end on u_end.day = cast(c.placed_end_at as date)
-),
-
 -- (case, moment) pairs with the case's facts the judgement needs: each case at its end, and at every
 -- judging moment it is open at (a case that ended exactly at such a moment is judged there once)
+open_pairs as (
+    select spans.* exclude (moment_no), m.judged_moment
+    from (
+        select
+            c.*,
+            unnest(range(u_rec.moments + 1, coalesce(u_end.moments, (select count(*) from moments)) + 1))
+                as moment_no
+        from case_facts as c
+        inner join moments_up_to as u_rec on u_rec.day = cast(c.received_at as date)
+        left join moments_up_to as u_end on u_end.day = cast(c.placed_end_at as date)
+    ) as spans
+    inner join moments as m on m.moment_no = spans.moment_no
+    where spans.end_at is distinct from m.judged_moment
+),
+
 pairs as (
     select c.*, c.end_at as judged_moment
     from case_facts as c
     where c.end_at is not null
     union all
-    select c.*, m.judged_moment
-    from (
-        select case_key, unnest(range(first_moment_no, last_moment_no + 1)) as moment_no
-        from open_spans
-        where last_moment_no >= first_moment_no
-    ) as o
-    inner join moments as m on m.moment_no = o.moment_no
-    inner join case_facts as c on c.case_key = o.case_key
-    where c.end_at is distinct from m.judged_moment
+    select * from open_pairs
 ),
 
 cycles as (
@@ -138,17 +135,14 @@ indexed as (
         coalesce(adjusted.apology_at <= adjusted.judged_moment, false) as has_apology,
         d_cmp.cum_minutes_before + case when d_cmp.is_working_day then m_cmp.worked_before else 0 end
             as compared_idx,
-        date_diff('day', date '1970-01-01', cast(adjusted.compared_at - interval 1 minute as date)) * 10
-            + m_slot.session_no as compared_slot,
+        date_diff('day', date '1970-01-01', cast(adjusted.compared_at as date)) * 10
+            - case when m_cmp.minute_of_day = 0 then 10 else 0 end + m_cmp.previous_session_no as compared_slot,
         date_trunc('minute', adjusted.compared_at) > date_trunc('minute', adjusted.due_at)
             or ($multiple_supplements_late and adjusted.supplement_count > 1) as is_past_due
     from adjusted
     left join core.work_day as d_cmp on d_cmp.day = cast(adjusted.compared_at as date)
-    left join core.work_minute as m_cmp
+    left join intermediate.day_minutes as m_cmp
         on m_cmp.minute_of_day = hour(adjusted.compared_at) * 60 + minute(adjusted.compared_at)
-    left join core.work_minute as m_slot
-        on m_slot.minute_of_day
-        = hour(adjusted.compared_at - interval 1 minute) * 60 + minute(adjusted.compared_at - interval 1 minute)
 )
 
 select
@@ -164,12 +158,12 @@ select
     is_waiting_for_applicant,
     round(paused_us / 60e6, 2) as paused_minutes,
     is_past_due,
-    -- early (DESIGN §4.4), only for a case that is not late
-    not is_past_due and case $early_rule
+    -- early (DESIGN §4.4), only for a case that is not late (never NULL: on time when undecidable)
+    coalesce(not is_past_due and case $early_rule
         when 'calendar_day' then cast(compared_at as date) < cast(due_at as date)
         when 'working_hours' then due_idx - compared_idx >= $early_minutes
         when 'half_day' then compared_slot < due_slot
-    end as is_early,
+    end, false) as is_early,
     case
         when is_past_due
             then greatest(date_diff('minute', date_trunc('minute', due_at), date_trunc('minute', compared_at)), 0)

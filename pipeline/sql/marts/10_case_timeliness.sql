@@ -8,15 +8,15 @@ select
     cp.grain,
     cp.period,
     f.case_id,
-    c.unit,
-    coalesce(c.sector, p.sector) as sector,
-    c.procedure_code,
-    coalesce(c.procedure_name, p.procedure_name) as procedure_name,
+    f.unit,
+    f.sector,
+    f.procedure_code,
+    f.procedure_name,
     f.channel,
     f.received_at,
     f.due_at,
     f.end_at,
-    c.end_at_source,
+    f.end_at_source,
     j.paused_minutes,
     j.supplement_count,
     case when cp.is_resolved_in_period then j.compared_at end as adjusted_end_at,
@@ -39,13 +39,11 @@ select
     j.compared_at,
     j.is_waiting_for_applicant,
     f.status,
-    coalesce(c.sector_code, p.sector_code) as sector_code,
+    f.sector_code,
     f.apology_at,
-    c.new_due_at,
+    f.new_due_at,
     cp.is_resolved_in_period and f.first_rated_at is not null as is_rated
 from intermediate.case_periods as cp
 inner join intermediate.case_facts as f on f.case_key = cp.case_key
 inner join intermediate.case_judgements as j
-    on j.case_key = cp.case_key and j.judged_moment = cp.judged_moment
-inner join core.case as c on c.case_id = f.case_id
-left join core.procedure as p on p.procedure_code = c.procedure_code;
+    on j.case_key = cp.case_key and j.judged_moment = cp.judged_moment;

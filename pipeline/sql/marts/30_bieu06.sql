@@ -1,5 +1,6 @@
 -- mart.bieu06: Biểu số 06/VPCP/KSTT (Circular 01/2020/TT-VPCP), "Tình hình, kết quả giải quyết TTHC",
--- by sector (lĩnh vực) for every period, with a total row ("Tổng cộng") first.
+-- by sector (lĩnh vực, in Vietnamese alphabetical order) for every period, with a total row ("Tổng cộng")
+-- first.
 -- Columns c3..c13 are the form's columns (3)..(13): (3) = (4)+(5)+(6), (7) = (8)+(9)+(10),
 -- (11) = (12)+(13), (3) = (7)+(11).
 create or replace table mart.bieu06 as
@@ -32,7 +33,8 @@ select
     period_scheme,
     period,
     case
-        when not is_total then row_number() over (partition by period_scheme, period, is_total order by sector)
+        when not is_total
+            then row_number() over (partition by period_scheme, period, is_total order by sector collate vi)
     end as row_no,
     sector,
     received_total as c3_received_total,
@@ -52,4 +54,9 @@ select
     first_day,
     last_day
 from lines
-order by period_scheme, grain, first_day, is_total desc, row_no;
+order by
+    period_scheme,
+    case grain when 'month' then 1 when 'quarter' then 2 when 'half' then 3 else 4 end,
+    first_day,
+    is_total desc,
+    row_no;

@@ -83,4 +83,4 @@ select
     period_name,
     target_source
 from judged
-order by period_scheme, grain, period, dimension, dimension_value, measure;
+order by period_scheme, grain, period, dimension, dimension_value collate vi, measure;

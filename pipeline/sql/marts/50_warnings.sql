@@ -13,15 +13,15 @@ create or replace table mart.warnings as
 with open_cases as (
     select
         f.case_id,
-        coalesce(c.unit, '(không xác định)') as unit,
-        c.procedure_code,
-        coalesce(c.procedure_name, p.procedure_name) as procedure_name,
-        coalesce(c.sector, p.sector) as sector,
+        coalesce(f.unit, '(không xác định)') as unit,
+        f.procedure_code,
+        f.procedure_name,
+        f.sector,
         f.channel,
         f.received_at,
         f.due_at,
         f.apology_at,
-        c.new_due_at,
+        f.new_due_at,
         f.due_idx,
         j.compared_idx,
         j.is_past_due,
@@ -32,8 +32,6 @@ with open_cases as (
     from intermediate.case_facts as f
     inner join intermediate.case_judgements as j
         on j.case_key = f.case_key and j.judged_moment = $as_of_end
-    inner join core.case as c on c.case_id = f.case_id
-    left join core.procedure as p on p.procedure_code = c.procedure_code
     where f.received_at < $as_of_end and coalesce(f.placed_end_at, 'infinity'::timestamp) >= $as_of_end
 ),
 
@@ -78,4 +76,4 @@ select
     new_due_at,
     cast($as_of_end as timestamp) as as_of_moment
 from kinds
-order by unit, urgency_rank;
+order by unit collate vi, urgency_rank;

@@ -123,4 +123,5 @@ comment on view intermediate.case_periods is 'Lớp trung gian: hồ sơ thuộc
 
 comment on table intermediate.case_dims is 'Lớp trung gian: các tổ hợp đơn vị, lĩnh vực, thủ tục, kênh / Intermediate: dimension combinations.';
 
+comment on table intermediate.day_minutes is 'Lớp trung gian: phút làm việc trước mỗi phút trong ngày và buổi của phút liền trước / Intermediate: working minutes before each minute of a day and the session of the minute before it.';
 comment on table intermediate.supplement_cycles is 'Lớp trung gian: các lần yêu cầu bổ sung và thời gian tạm dừng / Intermediate: supplement cycles and their pauses.';
