@@ -347,12 +347,13 @@ def format_warnings_text(warnings: WarningList) -> str:
         return "\n".join(lines)
     totals = ", ".join(f"{n} {KIND_SHORT_VI[k]}" for k, n in warnings.counts.items() if n)
     lines.append(f"Tổng cộng {warnings.total} hồ sơ cần xử lý ({totals})")
-    header = f"{'STT':>4}  {'Mã hồ sơ':<18} {'Thủ tục':<42} {'Hạn giải quyết':<16}  {'Thời gian còn lại':<36} Cảnh báo"
+    width = max([10] + [len(c.case_id) for u in warnings.units for c in u.cases])  # case codes are never cut
+    header = f"{'STT':>4}  {'Mã hồ sơ':<{width}} {'Thủ tục':<42} {'Hạn giải quyết':<16}  {'Thời gian còn lại':<36} Cảnh báo"
     for unit in warnings.units:
         lines += ["", f"== {unit.unit}: {len(unit.cases)} hồ sơ ({unit.counts_text})", header]
         for case in unit.cases:
             lines.append(
-                f"{case.rank:>4}  {_clip(case.case_id, 18):<18} {_clip(case.procedure_text, 42):<42} "
+                f"{case.rank:>4}  {case.case_id:<{width}} {_clip(case.procedure_text, 42):<42} "
                 f"{case.due_text:<16}  {_clip(case.time_left, 36):<36} {case.kinds_text}"
             )
     return "\n".join(lines)

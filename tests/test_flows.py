@@ -218,6 +218,33 @@ def test_second_concurrent_run_is_refused(world):
     assert history[refused.run_id] == "failed"
 
 
+def test_units_are_e_mailed_after_publishing(world):
+    import threading
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    from test_notify import _SMTPServer
+
+    settings, _ = world
+    server = _SMTPServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        mailing = settings.model_copy(update={
+            "smtp_host": "127.0.0.1", "smtp_port": server.server_address[1], "smtp_tls": False,
+            "unit_emails": f"{UNIT}=vantai@sogtvt.example.vn",
+        })
+        summary = flows.run_nightly(mailing)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert summary.status == "success"
+    assert summary.notes == ["e-mails: 1 sent, 0 failed, 0 unit(s) without address"]
+    [(_, recipients, raw)] = server.messages
+    assert recipients == ["vantai@sogtvt.example.vn"]
+    body = message_from_bytes(raw, policy=default_policy).get_body(("plain",)).get_content()
+    assert "TT-0005" in body and APPLICANT not in body and PHONE not in body
+
+
 def test_missing_raw_folder_fails_with_reason(tmp_path):
     settings = load_settings(raw_dir=tmp_path / "nothing", warehouse=tmp_path / "w" / "tthc.duckdb",
                              reports_dir=tmp_path / "reports", as_of=AS_OF)

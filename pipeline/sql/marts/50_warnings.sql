@@ -28,7 +28,7 @@ with open_cases as (
         j.supplement_count,
         j.is_waiting_for_applicant,
         f.due_idx - j.compared_idx as minutes_left,
-        coalesce(f.apology_at < $as_of_end, false) as has_apology
+        j.has_apology
     from intermediate.case_facts as f
     inner join intermediate.case_judgements as j
         on j.case_key = f.case_key and j.judged_moment = $as_of_end
