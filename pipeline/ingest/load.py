@@ -40,7 +40,7 @@ from pipeline.reference import fill_calendar_and_catalogue, fill_periods_and_tar
 from pipeline.settings import Settings
 from pipeline.workcal import WorkCalendar
 
-PARTS = ("cases", "supplements", "ratings", "skipped", "quarantine", "findings", "validation")
+CHECK_BATCH_ROWS = 1_000_000  # rows read before a batch is checked (bounds memory; one validation per batch)
 _PATH_DATE = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})(?:[T_ -]?(\d{2})[:h]?(\d{2}))?")
 
 
@@ -175,25 +175,57 @@ def _manifest_row(path: Path, sha: str, run_id: str, **values) -> pd.DataFrame:
     return frame
 
 
-def ingest_file(path: Path, sha: str, settings: Settings, procedures: pd.DataFrame, run_id: str) -> FileOutcome:
-    """Read, check and store one export in the Parquet raw layer; a broken file is rejected, not raised."""
-    from pipeline.ingest.readers import FileRejected, read_export
-    from pipeline.validate.rows import check_cases, check_ratings
+@dataclass
+class _ReadExport:
+    """An export read but not yet checked."""
 
-    base = settings.raw_parquet_dir
+    path: Path
+    sha: str
+    result: object
+    exported_at: datetime
+
+
+def read_one(path: Path, sha: str, settings: Settings, run_id: str) -> _ReadExport | FileOutcome:
+    """Read one export; a file the readers refuse or cannot read becomes a rejected outcome."""
+    from pipeline.ingest.readers import FileRejected, read_export
+
     try:
         result = read_export(path, settings)
     except FileRejected as exc:
-        return _reject(path, sha, str(exc), run_id, base)
+        return _reject(path, sha, str(exc), run_id, settings.raw_parquet_dir)
     except Exception as exc:  # a reader bug or an unreadable file must not stop the other files
-        return _reject(path, sha, f"{path}: cannot read ({type(exc).__name__}: {exc})".splitlines()[0], run_id, base)
-
+        reason = f"{path}: cannot read ({type(exc).__name__}: {exc})".splitlines()[0]
+        return _reject(path, sha, reason, run_id, settings.raw_parquet_dir)
     exported_at = result.exported_at or export_time_from_path(path) or datetime.fromtimestamp(path.stat().st_mtime)
-    if result.kind == "cases":
-        checks = check_cases(result.cases, result.supplements, exported_at, path, settings, procedures)
-    else:
-        checks = check_ratings(result.ratings, exported_at, path, settings)
+    return _ReadExport(path, sha, result, exported_at)
 
+
+def check_and_store(batch: list[_ReadExport], settings: Settings, procedures: pd.DataFrame,
+                    run_id: str) -> list[FileOutcome]:
+    """Check a batch of read exports with the expectation suites (one validation per batch) and store each."""
+    from pipeline.validate.rows import CaseExport, RatingExport, check_cases_many, check_ratings_many
+
+    cases = [item for item in batch if item.result.kind == "cases"]
+    ratings = [item for item in batch if item.result.kind != "cases"]
+    checks = dict(zip(
+        [id(item) for item in cases],
+        check_cases_many([CaseExport(i.result.cases, i.result.supplements, i.exported_at, i.path) for i in cases],
+                         settings, procedures) if cases else [],
+        strict=True,
+    ))
+    checks.update(zip(
+        [id(item) for item in ratings],
+        check_ratings_many([RatingExport(i.result.ratings, i.exported_at, i.path) for i in ratings], settings)
+        if ratings else [],
+        strict=True,
+    ))
+    return [store_export(item, checks[id(item)], settings, run_id) for item in batch]
+
+
+def store_export(item: _ReadExport, checks, settings: Settings, run_id: str) -> FileOutcome:
+    """Write one checked export to the Parquet raw layer (manifest last), or record its rejection."""
+    path, sha, result, exported_at = item.path, item.sha, item.result, item.exported_at
+    base = settings.raw_parquet_dir
     reader_quarantine = result.quarantine.assign(expectation="reader")
     quarantine = pd.concat([reader_quarantine, checks.quarantine], ignore_index=True)
     quarantined_rows = set(quarantine["source_row"].astype(int))
@@ -248,18 +280,30 @@ def ingest_new_files(
     files = discover_exports(paths or [settings.raw_dir])
     done = ingested_hashes(settings)
     procedures = load_procedures(settings)
-    outcomes = []
+    outcomes: list[FileOutcome] = []
+    batch: list[_ReadExport] = []
+    batch_rows = 0
     for path in tqdm(files, desc="Đọc tệp xuất", unit="tệp", disable=not progress):
+        sha = file_sha256(path)
         if path.suffix.lower() not in SUPPORTED_SUFFIXES | {".txt", ""}:
-            outcomes.append(_reject(path, file_sha256(path), f"{path}: unsupported file type {path.suffix!r}",
+            outcomes.append(_reject(path, sha, f"{path}: unsupported file type {path.suffix!r}",
                                     run_id, settings.raw_parquet_dir))
             continue
-        sha = file_sha256(path)
         if sha in done:
             outcomes.append(FileOutcome(path, sha, "already_ingested"))
             continue
-        outcomes.append(ingest_file(path, sha, settings, procedures, run_id))
         done.add(sha)
+        read = read_one(path, sha, settings, run_id)
+        if isinstance(read, FileOutcome):
+            outcomes.append(read)
+            continue
+        batch.append(read)
+        batch_rows += read.result.rows_read
+        if batch_rows >= CHECK_BATCH_ROWS:
+            outcomes.extend(check_and_store(batch, settings, procedures, run_id))
+            batch, batch_rows = [], 0
+    if batch:
+        outcomes.extend(check_and_store(batch, settings, procedures, run_id))
     return outcomes
 
 

@@ -1,5 +1,5 @@
 -- Citizen ratings, exact re-exports collapsed, each mapped to its class through the rating scale
--- (compared accent- and case-insensitively), with whether the rated case is known.
+-- (compared accent- and case-insensitively, đ as d), with whether the rated case is known.
 insert into core.rating
 with ratings as (
     select
@@ -11,7 +11,7 @@ with ratings as (
     group by case_id, rated_at, rating
 ),
 scale as (
-    select strip_accents(lower(trim(rating_key))) as rating_key, any_value(rating_class) as rating_class
+    select replace(strip_accents(lower(trim(rating_key))), 'đ', 'd') as rating_key, any_value(rating_class) as rating_class
     from core.rating_scale
     group by 1
 )
@@ -24,4 +24,4 @@ select
     r.source_file,
     r.source_row
 from ratings as r
-left join scale as s on s.rating_key = strip_accents(lower(trim(r.rating)));
+left join scale as s on s.rating_key = replace(strip_accents(lower(trim(r.rating))), 'đ', 'd');
