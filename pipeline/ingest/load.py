@@ -141,12 +141,7 @@ def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
     """Write a frame to Parquet atomically (temporary name, then rename)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:6]}.tmp")
-    con = duckdb.connect()
-    try:
-        con.register("frame_to_write", frame)
-        con.execute("copy (select * from frame_to_write) to ? (format parquet)", [str(temporary)])
-    finally:
-        con.close()
+    frame.to_parquet(temporary, index=False)
     os.replace(temporary, target)
 
 
@@ -220,6 +215,14 @@ def check_and_store(batch: list[_ReadExport], settings: Settings, procedures: pd
         strict=True,
     ))
     return [store_export(item, checks[id(item)], settings, run_id) for item in batch]
+
+
+def ingest_file(path: Path, sha: str, settings: Settings, procedures: pd.DataFrame, run_id: str) -> FileOutcome:
+    """Read, check and store one export (one validation for this file alone; prefer batches for many files)."""
+    read = read_one(path, sha, settings, run_id)
+    if isinstance(read, FileOutcome):
+        return read
+    return check_and_store([read], settings, procedures, run_id)[0]
 
 
 def store_export(item: _ReadExport, checks, settings: Settings, run_id: str) -> FileOutcome:
