@@ -299,26 +299,38 @@ def _clean_stale_staging(settings: Settings) -> None:
                 _remove(old)
 
 
-def _swap_reports(staged: Path, final: Path, run_id: str, settings: Settings) -> None:
-    """Move the staged report folder in place of the published one (two renames), keeping dotfiles."""
+def _swap_reports(staged: Path, final: Path, run_id: str, settings: Settings) -> Path | None:
+    """Move the staged report folder in place of the published one (two renames), keeping dotfiles.
+
+    Returns where the previous folder was moved (delete it once the warehouse is swapped too, or put it
+    back with :func:`_restore_reports`); None when there was none.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists():
-        for keep in final.iterdir():
-            if keep.name.startswith(".") and not (staged / keep.name).exists():
-                if keep.is_dir():
-                    shutil.copytree(keep, staged / keep.name)
-                else:
-                    shutil.copy2(keep, staged / keep.name)
-        old = _old_reports(settings, run_id)
-        os.replace(final, old)
-        try:
-            os.replace(staged, final)
-        except BaseException:
-            os.replace(old, final)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
+    if not final.exists():
         os.replace(staged, final)
+        return None
+    for keep in final.iterdir():
+        if keep.name.startswith(".") and not (staged / keep.name).exists():
+            if keep.is_dir():
+                shutil.copytree(keep, staged / keep.name)
+            else:
+                shutil.copy2(keep, staged / keep.name)
+    old = _old_reports(settings, run_id)
+    os.replace(final, old)
+    try:
+        os.replace(staged, final)
+    except BaseException:
+        os.replace(old, final)
+        raise
+    return old
+
+
+def _restore_reports(old: Path | None, final: Path, discard: Path) -> None:
+    """Undo :func:`_swap_reports`: the new folder goes to ``discard``, the previous one comes back."""
+    if final.exists():
+        os.replace(final, discard)
+    if old is not None:
+        os.replace(old, final)
 
 
 def _finalise_warehouse(staged: Path, summary: RunSummary) -> None:
@@ -387,11 +399,9 @@ def read_export_hash(path: Path) -> str:
     return load.file_sha256(path)
 
 
-def ingest_one(path: Path, sha: str, settings: Settings, procedures, run_id: str) -> load.FileOutcome:
-    """Read, check and store one export (a broken file is rejected, not raised)."""
-    if path.suffix.lower() not in load.SUPPORTED_SUFFIXES:
-        return load.ingest_new_files(settings, [path], run_id)[0]
-    return load.ingest_file(path, sha, settings, procedures, run_id)
+def read_one(path: Path, sha: str, settings: Settings, run_id: str):
+    """Parse one export (a broken file becomes a rejected outcome, not an exception)."""
+    return load.read_one(path, sha, settings, run_id)
 
 
 def rebuild_warehouse(settings: Settings, run_id: str) -> dict[str, int]:
@@ -465,16 +475,25 @@ def read_export_task(path: Path) -> str:
     return read_export_hash(path)
 
 
-@task(name="ingest-export", cache_policy=NO_CACHE)
-def ingest_export_task(path: Path, sha: str, settings: Settings, procedures, run_id: str) -> load.FileOutcome:
-    outcome = ingest_one(path, sha, settings, procedures, run_id)
+@task(name="parse-export", cache_policy=NO_CACHE)
+def parse_export_task(path: Path, sha: str, settings: Settings, run_id: str):
+    read = read_one(path, sha, settings, run_id)
+    if isinstance(read, load.FileOutcome):
+        _logger().warning("rejected %s: %s", path, read.reason)
+    return read
+
+
+@task(name="check-and-store", cache_policy=NO_CACHE)
+def check_and_store_task(batch, settings: Settings, procedures, run_id: str) -> list[load.FileOutcome]:
+    outcomes = load.check_and_store(batch, settings, procedures, run_id)
     log = _logger()
-    if outcome.status == "rejected":
-        log.warning("rejected %s: %s", path, outcome.reason)
-    else:
-        log.info("%s %s: %d rows loaded, %d quarantined", outcome.status, path, outcome.rows_loaded,
-                 outcome.rows_quarantined)
-    return outcome
+    for outcome in outcomes:
+        if outcome.status == "rejected":
+            log.warning("rejected %s: %s", outcome.path, outcome.reason)
+        else:
+            log.info("%s %s: %d rows loaded, %d quarantined", outcome.status, outcome.path, outcome.rows_loaded,
+                     outcome.rows_quarantined)
+    return outcomes
 
 
 @task(name="build-warehouse", cache_policy=NO_CACHE)
@@ -554,8 +573,14 @@ def _ingest(settings: Settings, summary: RunSummary) -> None:
 
             _prepare_salt(settings)
             procedures = load_procedures(settings)
-        pending[path] = ingest_export_task.submit(path, sha, settings, procedures, summary.run_id)
-    outcomes += [future.result() for future in pending.values()]
+        pending[path] = parse_export_task.submit(path, sha, settings, summary.run_id)
+    reads = []
+    for future in pending.values():
+        read = future.result()
+        (outcomes.append(read) if isinstance(read, load.FileOutcome) else reads.append(read))
+    # every parsed export is checked in batches: one Great Expectations validation per batch, not per file
+    for batch in load.check_batches(reads):
+        outcomes += check_and_store_task(batch, settings, procedures, summary.run_id)
     loaded = [o for o in outcomes if o.status == "loaded"]
     rejected = [o for o in outcomes if o.status == "rejected"]
     summary.files_loaded = len(loaded)
@@ -598,11 +623,9 @@ def execute_nightly(settings: Settings, run_id: str | None = None) -> RunSummary
             with _step(summary, "build warehouse"):
                 counts = build_warehouse_task(staged, run_id)
                 summary.cases = int(counts.get("core.case", 0))
-            if staged_reports.exists():
-                shutil.rmtree(staged_reports)
-            staged_reports.mkdir(parents=True)
             written: list[Path] = []
             with _step(summary, "validation report"):
+                staged_reports.mkdir(parents=True)
                 written += validation_report_task(staged)
             with _step(summary, "scorecards"):
                 written += scorecards_task(staged)
@@ -617,10 +640,18 @@ def execute_nightly(settings: Settings, run_id: str | None = None) -> RunSummary
                     summary.reason = f"{summary.files_rejected} file(s) rejected: {summary.rejected[0]}"
                 summary.finished_at = _now(settings)
                 _finalise_warehouse(staged_wh, summary)
-                _swap_reports(staged_reports, published_reports(settings), run_id, settings)
-                os.replace(staged_wh, settings.warehouse)
-        except StepFailed as exc:
-            summary.status, summary.reason = "failed", str(exc)
+                final_reports = published_reports(settings)
+                old_reports = _swap_reports(staged_reports, final_reports, run_id, settings)
+                try:
+                    os.replace(staged_wh, settings.warehouse)
+                except BaseException:
+                    _restore_reports(old_reports, final_reports, staged_reports)
+                    raise
+                if old_reports is not None:
+                    shutil.rmtree(old_reports, ignore_errors=True)
+        except Exception as exc:  # a failed step (StepFailed names it) or a failure between steps
+            summary.status = "failed"
+            summary.reason = str(exc) if isinstance(exc, StepFailed) else f"run: {_first_line(exc)}"
             summary.finished_at = _now(settings)
             log.error("nightly run %s failed at %s; the previous warehouse and reports are left in place",
                       run_id, summary.reason)

@@ -82,6 +82,15 @@ def leftovers(settings) -> list[str]:
     return [n for n in names if ".next-" in n or ".old-" in n or ".building-" in n]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def prefect_api():
+    """One temporary Prefect API for the module (what ephemeral mode starts), stopped cleanly at the end."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("nightly")
@@ -185,6 +194,29 @@ def test_failed_step_publishes_nothing_and_is_recorded(world, monkeypatch):
     assert reasons[failed.run_id] == "scorecards: RuntimeError: renderer exploded"
 
 
+def test_failure_at_the_last_rename_puts_the_reports_back(world, monkeypatch):
+    import os
+
+    settings, _ = world
+    reports_before = tree_bytes(settings.reports_dir)
+    warehouse_before = settings.warehouse.read_bytes()
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == settings.warehouse:
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    summary = flows.run_nightly(settings)
+    monkeypatch.undo()
+    assert summary.status == "failed"
+    assert summary.reason == "publish: OSError: [Errno 28] No space left on device"
+    assert tree_bytes(settings.reports_dir) == reports_before
+    assert settings.warehouse.read_bytes() == warehouse_before
+    assert leftovers(settings) == []
+
+
 def test_transient_read_error_is_retried_permanent_one_rejects_the_file(world, monkeypatch):
     settings, _ = world
     calls: dict[str, int] = {}
@@ -277,7 +309,9 @@ def test_report_swap_follows_a_symlinked_reports_folder(tmp_path):
     assert staged.parent == target.parent
     staged.mkdir()
     (staged / "index.html").write_text("new")
-    flows._swap_reports(staged, flows.published_reports(settings), "run1", settings)
+    old = flows._swap_reports(staged, flows.published_reports(settings), "run1", settings)
     assert link.is_symlink() and (link / "index.html").read_text() == "new"
     assert (link / ".htaccess").read_text() == "keep me"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["tthc"]
+    assert old == target.parent / ".tthc.old-run1" and (old / "index.html").read_text() == "old"
+    flows._restore_reports(old, flows.published_reports(settings), target.parent / ".tthc.discard")
+    assert link.is_symlink() and (link / "index.html").read_text() == "old"

@@ -171,7 +171,7 @@ def _manifest_row(path: Path, sha: str, run_id: str, **values) -> pd.DataFrame:
 
 
 @dataclass
-class _ReadExport:
+class ReadExport:
     """An export read but not yet checked."""
 
     path: Path
@@ -180,10 +180,12 @@ class _ReadExport:
     exported_at: datetime
 
 
-def read_one(path: Path, sha: str, settings: Settings, run_id: str) -> _ReadExport | FileOutcome:
+def read_one(path: Path, sha: str, settings: Settings, run_id: str) -> ReadExport | FileOutcome:
     """Read one export; a file the readers refuse or cannot read becomes a rejected outcome."""
     from pipeline.ingest.readers import FileRejected, read_export
 
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES | {".txt", ""}:
+        return _reject(path, sha, f"{path}: unsupported file type {path.suffix!r}", run_id, settings.raw_parquet_dir)
     try:
         result = read_export(path, settings)
     except FileRejected as exc:
@@ -192,10 +194,23 @@ def read_one(path: Path, sha: str, settings: Settings, run_id: str) -> _ReadExpo
         reason = f"{path}: cannot read ({type(exc).__name__}: {exc})".splitlines()[0]
         return _reject(path, sha, reason, run_id, settings.raw_parquet_dir)
     exported_at = result.exported_at or export_time_from_path(path) or datetime.fromtimestamp(path.stat().st_mtime)
-    return _ReadExport(path, sha, result, exported_at)
+    return ReadExport(path, sha, result, exported_at)
 
 
-def check_and_store(batch: list[_ReadExport], settings: Settings, procedures: pd.DataFrame,
+def check_batches(reads: list[ReadExport]) -> list[list[ReadExport]]:
+    """Read exports grouped into batches of about CHECK_BATCH_ROWS rows (one validation each)."""
+    batches: list[list[ReadExport]] = [[]]
+    rows = 0
+    for read in reads:
+        if rows >= CHECK_BATCH_ROWS:
+            batches.append([])
+            rows = 0
+        batches[-1].append(read)
+        rows += read.result.rows_read
+    return [batch for batch in batches if batch]
+
+
+def check_and_store(batch: list[ReadExport], settings: Settings, procedures: pd.DataFrame,
                     run_id: str) -> list[FileOutcome]:
     """Check a batch of read exports with the expectation suites (one validation per batch) and store each."""
     from pipeline.validate.rows import CaseExport, RatingExport, check_cases_many, check_ratings_many
@@ -225,7 +240,7 @@ def ingest_file(path: Path, sha: str, settings: Settings, procedures: pd.DataFra
     return check_and_store([read], settings, procedures, run_id)[0]
 
 
-def store_export(item: _ReadExport, checks, settings: Settings, run_id: str) -> FileOutcome:
+def store_export(item: ReadExport, checks, settings: Settings, run_id: str) -> FileOutcome:
     """Write one checked export to the Parquet raw layer (manifest last), or record its rejection."""
     path, sha, result, exported_at = item.path, item.sha, item.result, item.exported_at
     base = settings.raw_parquet_dir
@@ -284,14 +299,10 @@ def ingest_new_files(
     done = ingested_hashes(settings)
     procedures = load_procedures(settings)
     outcomes: list[FileOutcome] = []
-    batch: list[_ReadExport] = []
+    batch: list[ReadExport] = []
     batch_rows = 0
     for path in tqdm(files, desc="Đọc tệp xuất", unit="tệp", disable=not progress):
         sha = file_sha256(path)
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES | {".txt", ""}:
-            outcomes.append(_reject(path, sha, f"{path}: unsupported file type {path.suffix!r}",
-                                    run_id, settings.raw_parquet_dir))
-            continue
         if sha in done:
             outcomes.append(FileOutcome(path, sha, "already_ingested"))
             continue

@@ -196,7 +196,8 @@ counts as (
         coalesce(sum(f.late_with_apology), 0) as late_with_apology,
         coalesce(sum(f.apology_timely), 0) as apology_timely,
         coalesce(sum(f.rescheduled_more_than_once), 0) as rescheduled_more_than_once,
-        sum(f.resolution_days_sum) / nullif(sum(f.resolution_days_count), 0) as mean_resolution_working_days,
+        round(sum(f.resolution_days_sum) / nullif(sum(f.resolution_days_count), 0), 6)
+            as mean_resolution_working_days,
         coalesce(sum(f.open_total), 0) as open_total,
         coalesce(sum(f.open_in_time), 0) as open_in_time,
         coalesce(sum(f.open_overdue), 0) as open_overdue,
