@@ -402,6 +402,7 @@ def build_warehouse(settings: Settings, run_id: str, progress: bool = False) -> 
         first_day, last_day, units = _case_span(con, settings)
         fill_periods_and_targets(con, settings, first_day, last_day, units)
         build_marts(con, settings)
+        _check_built_warehouse(con, settings)
         db.run_sql_file(con, "core/comments")
         counts = {
             name: con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
@@ -411,6 +412,17 @@ def build_warehouse(settings: Settings, run_id: str, progress: bool = False) -> 
             ).fetchall()
         }
     return counts
+
+
+def _check_built_warehouse(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Run the marts suite (Biểu 06 identities, rate ranges) and the rated-case check; store their results."""
+    from pipeline.validate.marts import check_marts, unknown_rated_cases
+
+    results = check_marts(con, settings.expectations_dir).assign(source_file="mart.kpi_period")
+    db.insert_frame(con, "ops.validation_result", results)
+    findings = unknown_rated_cases(con)
+    if len(findings):
+        db.insert_frame(con, "ops.finding", findings)
 
 
 def _case_span(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[date, date, list[str]]:
