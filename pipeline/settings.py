@@ -9,7 +9,7 @@ the README documents every field.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +53,10 @@ class Settings(BaseSettings):
     department_name: str = Field("Sở Giao thông vận tải", description="Department name printed on scorecards.")
     province_name: str = Field("Quảng Ngãi", description="Province name printed on scorecards and Biểu 06.")
     timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone all case times are read and compared in.")
-    as_of: date | None = Field(None, description="Judge and report as of this date (end of day); empty means today.")
+    as_of: date | None = Field(
+        None,
+        description="Judge and report as of the end of this date; empty means yesterday, the last complete day.",
+    )
     # --- working-time calendar (DESIGN §7) ----------------------------------------------------
     work_sessions: str = Field(
         "07:00-11:30,13:30-17:00", description="Working sessions of a working day, comma-separated HH:MM-HH:MM."
@@ -127,8 +130,9 @@ class Settings(BaseSettings):
 
     @property
     def effective_as_of(self) -> date:
-        """The as-of date, defaulting to today's date."""
-        return self.as_of or date.today()
+        """The as-of date, defaulting to yesterday: the nightly run (02:00) judges the day just ended at 24:00,
+        so a case due later today is not reported overdue before its time."""
+        return self.as_of or date.today() - timedelta(days=1)
 
 
 def load_settings(**overrides: object) -> Settings:
