@@ -100,23 +100,26 @@ def building_warehouse(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         raise
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame) -> int:
-    """Insert a DataFrame into a table by column name; ``table`` is a constant from code, never data."""
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, frame) -> Iterator[str]:
+    """A DataFrame registered under a fresh view name for the length of the block."""
     view = f"_frame_{uuid.uuid4().hex[:8]}"
     con.register(view, frame)
     try:
-        con.execute(f"insert into {table} by name select * from {view}")
+        yield view
     finally:
         con.unregister(view)
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame) -> int:
+    """Insert a DataFrame into a table by column name; ``table`` is a constant from code, never data."""
+    with _registered(con, frame) as view:
+        con.execute(f"insert into {table} by name select * from {view}")
     return len(frame)
 
 
 def create_table_from_frame(con: duckdb.DuckDBPyConnection, table: str, frame) -> int:
     """Create (or replace) a table holding a DataFrame; ``table`` is a constant from code, never data."""
-    view = f"_frame_{uuid.uuid4().hex[:8]}"
-    con.register(view, frame)
-    try:
+    with _registered(con, frame) as view:
         con.execute(f"create or replace table {table} as select * from {view}")
-    finally:
-        con.unregister(view)
     return len(frame)
