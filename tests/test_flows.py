@@ -315,3 +315,18 @@ def test_report_swap_follows_a_symlinked_reports_folder(tmp_path):
     assert old == target.parent / ".tthc.old-run1" and (old / "index.html").read_text() == "old"
     flows._restore_reports(old, flows.published_reports(settings), target.parent / ".tthc.discard")
     assert link.is_symlink() and (link / "index.html").read_text() == "old"
+
+
+def test_logs_carry_no_personal_data(world, capfd, caplog):
+    settings, _ = world
+    write_csv(settings.raw_dir / "2025-03-31" / "bo_sung.csv",
+              [case("TT-0007", "31/03/2025 09:00", "07/04/2025 09:00"),
+               case("TT-0008", "31/02/2025 09:00", "07/04/2025 09:00")])  # a bad row: quarantined and logged
+    caplog.set_level("DEBUG")
+    code = main(["run", "--raw", str(settings.raw_dir), "--warehouse", str(settings.warehouse),
+                 "--reports", str(settings.reports_dir), "--as-of", AS_OF])
+    captured = capfd.readouterr()
+    assert code == 0
+    logs = captured.out + captured.err + caplog.text
+    assert "quarantined 1" in logs  # the run and its bad row were logged ...
+    assert APPLICANT not in logs and PHONE not in logs  # ... without the applicant
