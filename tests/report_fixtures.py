@@ -58,6 +58,7 @@ DDL = """
 create schema if not exists core;
 create schema if not exists mart;
 create schema if not exists ops;
+create schema if not exists raw;
 create table core.period (
     period_scheme varchar, grain varchar, period varchar, period_name varchar, first_day date, last_day date,
     period_start timestamp, period_end timestamp, judged_at timestamp, is_complete boolean
@@ -91,20 +92,6 @@ create table mart.bieu06 (
 create table mart.objective (
     period_scheme varchar, period varchar, dimension varchar, dimension_value varchar, measure varchar,
     value double, target_op varchar, target_value double, target_text varchar, met boolean, verdict varchar
-);
-create table ops.file (
-    sha256 varchar, file_path varchar, file_name varchar, size_bytes bigint, file_format varchar, kind varchar,
-    layout varchar, exported_at timestamp, period_text varchar, status varchar, reason varchar,
-    rows_read bigint, rows_loaded bigint, rows_skipped bigint, rows_quarantined bigint,
-    ingested_at timestamp, run_id varchar
-);
-create table ops.quarantine (
-    source_row integer, field varchar, raw_value varchar, reason varchar, expectation varchar,
-    file_sha varchar, source_file varchar, exported_at timestamp
-);
-create table ops.validation_result (
-    suite varchar, expectation varchar, "column" varchar, success boolean, element_count bigint,
-    unexpected_count bigint, severity varchar, file_sha varchar, source_file varchar, exported_at timestamp
 );
 """
 
@@ -401,6 +388,7 @@ def build_report_warehouse(path: Path) -> Path:
     try:
         for statement in db.split_statements(DDL):
             con.execute(statement)
+        db.run_sql_file(con, "raw/schema")  # the real raw and ops tables, so the fixture cannot drift from them
         for table, frame in tables.items():
             if "channel" in frame.columns:
                 frame["channel"] = frame["channel"].astype("Int8")
