@@ -12,62 +12,59 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.records import (
+    DROPPED_SOURCES,
+    FAMILIES,
+    FILE_KINDS,
+    IGNORE,
+    PII_SOURCES,
+    RECORDS,
+    SUPPLEMENT_SOURCES,
+)
+
 from .values import CodeTable, compact, nfc
 
 DEFAULT_SYNONYMS_FILE = Path(__file__).resolve().parent.parent / "config" / "header_synonyms.toml"
 
-DATE_FIELDS = (
-    "received_at",
-    "due_at",
-    "finished_at",
-    "returned_at",
-    "apology_at",
-    "new_due_at",
-    "rated_at",
-)
-SUPPLEMENT_FIELDS = ("supplement_requested_at", "supplement_received_at", "supplement_new_due_at")
-CASE_FIELDS = (
-    "case_id",
-    "procedure_code",
-    "procedure_name",
-    "sector_code",
-    "sector",
-    "unit",
-    "channel",
-    "received_at",
-    "due_at",
-    "finished_at",
-    "returned_at",
-    "status",
-    "apology_at",
-    "new_due_at",
-    *SUPPLEMENT_FIELDS,
-    "supplements",
-    "rating",
-    "rated_at",
-)
-PII_FIELDS = (
-    "applicant_name",
-    "applicant_phone",
-    "applicant_address",
-    "applicant_id_number",
-    "applicant_email",
-    "applicant_birth_date",
-)
-IGNORE = "ignore"
+# Header targets (DESIGN §8): the fields of every family (pipeline.records), personal data and "ignore".
+SUPPLEMENT_FIELDS = SUPPLEMENT_SOURCES
+PII_FIELDS = PII_SOURCES + DROPPED_SOURCES
+CASE_FIELDS = FAMILIES["case"].sources
+# Every time-typed source field of every family (and the supplement cycle times).
+DATE_FIELDS = tuple(dict.fromkeys(
+    name for record in RECORDS.values() for name in record.names_of("time") if name not in ("requested_at",)
+))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """One family's header lookups (its fields plus personal data and ignored headers)."""
+
+    exact: dict[str, tuple[str, bool]]  # normalised header -> (target, weak)
+    loose: dict[str, tuple[str, bool]]  # header without diacritics/spaces -> (target, weak), unambiguous only
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one object per loaded file
 class Synonyms:
-    """The parsed synonyms file: header lookups, status and channel names, layout words."""
+    """The parsed synonyms file: header lookups per family, coded values, layout words."""
 
-    exact: dict[str, tuple[str, bool]]  # normalised header -> (target, weak)
-    loose: dict[str, tuple[str, bool]]  # header without diacritics/spaces -> (target, weak), unambiguous only
-    status: CodeTable
+    vocabularies: dict[str, Vocabulary]  # family -> lookups
+    status: CodeTable  # case states: national code 1..10
     channel: CodeTable
+    codes: dict[str, CodeTable]  # coded fields of the other families, by "<family>.<field>"
     metadata: dict[str, list[str]]
     layout: dict[str, list[str]]
     source: Path
+
+    @property
+    def exact(self) -> dict[str, tuple[str, bool]]:
+        return self.vocabularies["case"].exact
+
+    def code_table(self, family: str, name: str) -> CodeTable | None:
+        """The code table of a coded field of a family (case status and channel included)."""
+        if family == "case":
+            return {"status": self.status, "channel": self.channel}.get(name)
+        return self.codes.get(f"{family}.{name}")
 
 
 def norm_header(text: Any) -> str:
@@ -79,13 +76,7 @@ def norm_header(text: Any) -> str:
     return key.strip(" \"'").strip()
 
 
-@lru_cache(maxsize=8)
-def _load(path: Path, mtime_ns: int) -> Synonyms:
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"header synonyms file {path} is not valid TOML: {error}") from None
+def _vocabulary(data: dict, section: str) -> Vocabulary:
     exact: dict[str, tuple[str, bool]] = {}
     loose_all: dict[str, set[str]] = {}
     loose: dict[str, tuple[str, bool]] = {}
@@ -101,14 +92,28 @@ def _load(path: Path, mtime_ns: int) -> Synonyms:
             loose.setdefault(squeezed, (target, weak))
 
     add(IGNORE, data.get("ignore", {}).get("names", []), False)
-    for section in ("fields", "pii"):
-        for target, spec in data.get(section, {}).items():
+    for part in (section, "pii"):
+        for target, spec in data.get(part, {}).items():
             add(target, spec.get("names", []), False)
             add(target, spec.get("weak", []), True)
-    loose = {k: v for k, v in loose.items() if len(loose_all[k]) == 1 and k}
+    return Vocabulary(exact, {k: v for k, v in loose.items() if len(loose_all[k]) == 1 and k})
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, mtime_ns: int) -> Synonyms:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"header synonyms file {path} is not valid TOML: {error}") from None
+    vocabularies = {name: _vocabulary(data, family.section) for name, family in FAMILIES.items()}
     status = CodeTable({int(k): v for k, v in data.get("status_names", {}).items()}, range(1, 11))
     channel = CodeTable({int(k): v for k, v in data.get("channel_names", {}).items()}, range(1, 4))
-    return Synonyms(exact, loose, status, channel, data.get("metadata", {}), data.get("layout", {}), path)
+    codes = {}
+    for family in FAMILIES:
+        for name, table in data.get(f"{family}_codes", {}).items():
+            codes[f"{family}.{name}"] = CodeTable({int(k): v for k, v in table.items()}, range(1, 100))
+    return Synonyms(vocabularies, status, channel, codes, data.get("metadata", {}), data.get("layout", {}), path)
 
 
 def load_synonyms(path: Path | None = None) -> Synonyms:
@@ -131,21 +136,22 @@ class LabelMatch:
 _CYCLE = re.compile(r"\(?\s*\b(?:lần|lan|lân)\s*(?:thứ\s*)?(\d{1,2})\s*\)?", re.IGNORECASE)
 
 
-def _lookup(syn: Synonyms, key: str) -> tuple[str, bool] | None:
-    return syn.exact.get(key) or syn.loose.get(compact(key))
+def _lookup(vocabulary: Vocabulary, key: str) -> tuple[str, bool] | None:
+    return vocabulary.exact.get(key) or vocabulary.loose.get(compact(key))
 
 
-def match_label(syn: Synonyms, text: str) -> LabelMatch | None:
-    """The field a header text names, or None."""
-    return _match_label(syn, text) if isinstance(text, str) else None
+def match_label(syn: Synonyms, text: str, family: str = "case") -> LabelMatch | None:
+    """The field of a family a header text names, or None."""
+    return _match_label(syn, text, family) if isinstance(text, str) else None
 
 
 @lru_cache(maxsize=65536)
-def _match_label(syn: Synonyms, text: str) -> LabelMatch | None:
+def _match_label(syn: Synonyms, text: str, family: str) -> LabelMatch | None:
+    vocabulary = syn.vocabularies[family]
     key = norm_header(text)
     if not key:
         return None
-    hit = _lookup(syn, key)
+    hit = _lookup(vocabulary, key)
     if hit:
         return LabelMatch(hit[0], 0, hit[1], nfc(text).strip())
     number, rest = 0, ""
@@ -156,7 +162,7 @@ def _match_label(syn: Synonyms, text: str) -> LabelMatch | None:
         trailing = re.fullmatch(r"(.*?\D)[\s_#.-]*(\d)", key)  # NgayYeuCauBoSung2, "… bổ sung 2"
         if trailing:
             number, rest = int(trailing.group(2)), trailing.group(1).strip()
-    hit = _lookup(syn, rest) if rest else None
+    hit = _lookup(vocabulary, rest) if rest else None
     if hit and hit[0] in SUPPLEMENT_FIELDS and number > 0:
         return LabelMatch(hit[0], number, hit[1], nfc(text).strip())
     return None
@@ -204,15 +210,18 @@ class ColumnInfo:
         return self.target
 
 
-def assign_columns(syn: Synonyms, column_parts: Sequence[Sequence[str]]) -> list[ColumnInfo]:
-    """Map each column (its header parts, top to bottom) to a field; each field is taken by its first
-    column, weak synonyms only where no strong one exists, repeated supplement columns become cycles."""
+def assign_columns(
+    syn: Synonyms, column_parts: Sequence[Sequence[str]], family: str = "case"
+) -> list[ColumnInfo]:
+    """Map each column (its header parts, top to bottom) to a field of the family; each field is taken by
+    its first column, weak synonyms only where no strong one exists, repeated supplement columns become
+    cycles."""
     matches: list[tuple[ColumnInfo, LabelMatch | None]] = []
     for index, parts in enumerate(column_parts):
         candidates = candidate_labels(parts)
         found = None
         for text in candidates:
-            found = match_label(syn, text)
+            found = match_label(syn, text, family)
             if found:
                 break
         label = found.label if found else (candidates[0] if candidates else "")
@@ -243,30 +252,39 @@ def targets_of(columns: Iterable[ColumnInfo]) -> set[str]:
     return {c.target for c in columns if c.target}
 
 
-def kind_of(targets: set[str]) -> str | None:
-    """'cases' (case_id + received_at + status or due_at), 'ratings' (case_id + rating) or None."""
-    if {"case_id", "received_at"} <= targets and targets & {"status", "due_at"}:
-        return "cases"
-    if {"case_id", "rating"} <= targets:
-        return "ratings"
+def kind_of(targets: set[str], family: str = "case") -> str | None:
+    """The file kind (pipeline.records.FILE_KINDS) a family's header fields make, or None."""
+    for name in FAMILIES[family].kinds:
+        if FILE_KINDS[name].recognised(targets):
+            return name
     return None
 
 
-def missing_fields(targets: set[str]) -> list[str]:
-    """The fields a header lacks to be recognised (as ratings when it has a rating column)."""
-    if "rating" in targets and "received_at" not in targets:
-        return [f for f in ("case_id", "rating") if f not in targets]
-    missing = [f for f in ("case_id", "received_at") if f not in targets]
-    if not targets & {"status", "due_at"}:
-        missing.append("status or due_at")
-    return missing
+def missing_fields(targets: set[str], family: str = "case") -> list[str]:
+    """The fields a header lacks to be recognised as the family's closest file kind."""
+    kinds = [FILE_KINDS[name] for name in FAMILIES[family].kinds]
+    closest = max(kinds, key=lambda k: (len(k.required) - len(k.missing(targets)), -kinds.index(k)))
+    return closest.missing(targets)
+
+
+def best_columns(syn: Synonyms, column_parts: Sequence[Sequence[str]]) -> tuple[str, list[ColumnInfo]]:
+    """(family, columns) of the family that recognises the header best: a recognised file kind first,
+    then the most fields mapped; ties go to the family declared first (cases)."""
+    best: tuple[tuple, str, list[ColumnInfo]] | None = None
+    for order, family in enumerate(FAMILIES):
+        columns = assign_columns(syn, column_parts, family)
+        key = (kind_of(targets_of(columns), family) is not None, _score(columns), -order)
+        if best is None or key > best[0]:
+            best = (key, family, columns)
+    assert best is not None
+    return best[1], best[2]
 
 
 def detect_kind(headers: Iterable[Any], synonyms: Synonyms | Path | None = None) -> str | None:
-    """'cases', 'ratings' or None for a list of header texts (or JSON keys)."""
+    """The file kind ('cases', 'ratings', 'directives', 'feedback') of header texts (or JSON keys), or None."""
     syn = synonyms if isinstance(synonyms, Synonyms) else load_synonyms(synonyms)
-    columns = assign_columns(syn, [[h if isinstance(h, str) else ""] for h in headers])
-    return kind_of(targets_of(columns))
+    family, columns = best_columns(syn, [[h if isinstance(h, str) else ""] for h in headers])
+    return kind_of(targets_of(columns), family)
 
 
 def _score(columns: list[ColumnInfo]) -> float:
@@ -288,6 +306,7 @@ class HeaderBlock:
     kind: str | None
     merged: bool = False  # some header cells were spread from merged cells
     targets: set[str] = field(default_factory=set)
+    family: str = "case"
 
     @property
     def end(self) -> int:
@@ -352,14 +371,14 @@ def find_header(
             if start + depth > len(texts):
                 break
             parts, spread = _block_parts(texts, start, depth, width, merges)
-            columns = assign_columns(syn, parts)
+            family, columns = best_columns(syn, parts)
             score = _score(columns)
             if score <= 0:
                 continue
             targets = targets_of(columns)
-            kind = kind_of(targets)
+            kind = kind_of(targets, family)
             key = (kind is not None, score, -depth, -start)
             if best_key is None or key > best_key:
                 best_key = key
-                best = HeaderBlock(start, depth, columns, score, kind, spread, targets)
+                best = HeaderBlock(start, depth, columns, score, kind, spread, targets, family)
     return best

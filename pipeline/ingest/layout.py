@@ -30,6 +30,7 @@ class RowClassifier:
     syn: Synonyms
     columns: list[ColumnInfo]
     case_id_col: int | None
+    family: str = "case"
 
     def __post_init__(self) -> None:
         layout = self.syn.layout
@@ -60,7 +61,7 @@ class RowClassifier:
             firsts = [int(m.group(1)) for _, t in cells if (m := re.search(r"(\d+)", t))]
             if len(firsts) >= max(2, n - 1) and all(b > a for a, b in zip(firsts, firsts[1:], strict=False)):
                 return "column_numbers"
-        hits = {m.target for _, t in cells if (m := match_label(self.syn, t)) and m.target not in PII_FIELDS}
+        hits = {m.target for _, t in cells if (m := match_label(self.syn, t, self.family)) and m.target not in PII_FIELDS}
         if len(hits) >= max(2, self.n_fields // 2):
             return "header"
         folded = [fold(t) for _, t in cells]

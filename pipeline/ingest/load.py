@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from pipeline import db
 from pipeline.ingest.readers import SUPPORTED_SUFFIXES
+from pipeline.records import RECORDS, raw_table_ddl
 from pipeline.reference import fill_calendar_and_catalogue, fill_periods_and_targets, load_procedures
 from pipeline.settings import Settings
 from pipeline.workcal import WorkCalendar
@@ -213,10 +214,17 @@ def check_batches(reads: list[ReadExport]) -> list[list[ReadExport]]:
 def check_and_store(batch: list[ReadExport], settings: Settings, procedures: pd.DataFrame,
                     run_id: str) -> list[FileOutcome]:
     """Check a batch of read exports with the expectation suites (one validation per batch) and store each."""
-    from pipeline.validate.rows import CaseExport, RatingExport, check_cases_many, check_ratings_many
+    from pipeline.validate.rows import (
+        CaseExport,
+        RatingExport,
+        check_cases_many,
+        check_ratings_many,
+        unchecked,
+    )
 
     cases = [item for item in batch if item.result.kind == "cases"]
-    ratings = [item for item in batch if item.result.kind != "cases"]
+    ratings = [item for item in batch if item.result.kind == "ratings"]
+    others = [item for item in batch if item.result.kind not in ("cases", "ratings")]
     checks = dict(zip(
         [id(item) for item in cases],
         check_cases_many([CaseExport(i.result.cases, i.result.supplements, i.exported_at, i.path) for i in cases],
@@ -229,6 +237,8 @@ def check_and_store(batch: list[ReadExport], settings: Settings, procedures: pd.
         if ratings else [],
         strict=True,
     ))
+    for item in others:  # directive and feedback suites come with their marts
+        checks[id(item)] = unchecked()
     return [store_export(item, checks[id(item)], settings, run_id) for item in batch]
 
 
@@ -247,7 +257,7 @@ def store_export(item: ReadExport, checks, settings: Settings, run_id: str) -> F
     reader_quarantine = result.quarantine.assign(expectation="reader")
     quarantine = pd.concat([reader_quarantine, checks.quarantine], ignore_index=True)
     quarantined_rows = set(quarantine["source_row"].astype(int))
-    records = result.cases if result.kind == "cases" else result.ratings
+    records = result.primary
     loaded = int((~records["source_row"].astype(int).isin(quarantined_rows)).sum())
     counts = {
         "rows_read": result.rows_read,
@@ -260,9 +270,7 @@ def store_export(item: ReadExport, checks, settings: Settings, run_id: str) -> F
 
     lineage = {"file_sha": sha, "source_file": str(path), "exported_at": pd.Timestamp(exported_at)}
     parts = {
-        "cases": result.cases,
-        "supplements": result.supplements,
-        "ratings": result.ratings,
+        **{RECORDS[name].part: frame for name, frame in result.records.items()},
         "skipped": result.skipped,
         "quarantine": quarantine,
         "findings": checks.findings,
@@ -330,9 +338,7 @@ def _glob(settings: Settings, part: str) -> str | None:
 
 
 RAW_TABLES = {
-    "cases": "raw.case_row",
-    "supplements": "raw.supplement_row",
-    "ratings": "raw.rating_row",
+    **{record.part: record.table for record in RECORDS.values()},
     "skipped": "raw.skipped_row",
     "files": "ops.file",
     "quarantine": "ops.quarantine",
@@ -344,6 +350,8 @@ RAW_TABLES = {
 
 def _load_raw_layer(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> None:
     """raw.* and ops.* tables (typed by sql/raw/schema.sql) from the Parquet files; rejected files of this run too."""
+    for record in RECORDS.values():
+        con.execute(raw_table_ddl(record))
     db.run_sql_file(con, "raw/schema")
     for part, table in RAW_TABLES.items():
         pattern = _glob(settings, part)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -31,6 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.records import CASE, FILE_KINDS, PANDAS_DTYPES, RATING, RECORDS, SUPPLEMENT, Record
+
 from .headers import (
     DATE_FIELDS,
     IGNORE,
@@ -40,6 +43,7 @@ from .headers import (
     HeaderBlock,
     Synonyms,
     assign_columns,
+    best_columns,
     find_header,
     kind_of,
     load_synonyms,
@@ -54,6 +58,7 @@ from .values import (
     compact,
     is_empty,
     parse_datetimes,
+    parse_flags,
     parse_one_datetime,
     pii_salt,
     text_series,
@@ -70,32 +75,11 @@ SUPPORTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | JSON_SUFFIXES  # .txt (and 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
 
-CASE_COLUMNS = (
-    "case_id",
-    "procedure_code",
-    "procedure_name",
-    "sector_code",
-    "sector",
-    "unit",
-    "channel",
-    "received_at",
-    "due_at",
-    "finished_at",
-    "returned_at",
-    "status",
-    "status_text",
-    "apology_at",
-    "new_due_at",
-    "applicant_hash",
-    "source_row",
-)
-SUPPLEMENT_COLUMNS = ("case_id", "seq", "requested_at", "received_at", "new_due_at", "source_row")
-RATING_COLUMNS = ("case_id", "rated_at", "rating", "source_row")
+CASE_COLUMNS = CASE.columns
+SUPPLEMENT_COLUMNS = SUPPLEMENT.columns
+RATING_COLUMNS = RATING.columns
 QUARANTINE_COLUMNS = ("source_row", "field", "raw_value", "reason")
 SKIPPED_COLUMNS = ("source_row", "row_kind", "text")
-
-CODE_FIELDS = ("case_id", "procedure_code", "sector_code")
-TEXT_FIELDS = ("procedure_name", "sector", "unit")
 _DT = "datetime64[us]"
 
 
@@ -107,50 +91,67 @@ class FileRejected(Exception):
 class ReadResult:
     """Canonical records read from one export, with every row accounted for.
 
-    cases: CASE_COLUMNS (kind "cases"; empty for ratings). supplements: one row per case and
-    supplement cycle. ratings: kind "ratings", or the rated rows of a case list with a rating column.
-    quarantine: source_row, field, raw_value (never personal data), reason — one line per problem.
-    skipped: source_row, row_kind (column_numbers, group, total, signature, title, header, blank), text.
+    records: record name (pipeline.records: case, supplement, rating, directive, feedback) -> rows with
+    that record's columns; a case list yields cases, their supplement cycles and the rated rows of a
+    rating column. quarantine: source_row, field, raw_value (never personal data), reason — one line
+    per problem. skipped: source_row, row_kind (column_numbers, group, total, signature, title, header,
+    blank), text.
     """
 
     path: Path
-    kind: str  # "cases" or "ratings"
+    kind: str  # file kind: cases | ratings | directives | feedback
     file_format: str  # "xlsx", "csv", "json"
     layout: str
     exported_at: dt.datetime | None
     period_text: str | None
     rows_read: int
-    cases: pd.DataFrame
-    supplements: pd.DataFrame
-    ratings: pd.DataFrame
+    records: dict[str, pd.DataFrame]
     quarantine: pd.DataFrame
     skipped: pd.DataFrame
     header_map: dict[str, str] = field(default_factory=dict)
     unmapped_headers: list[str] = field(default_factory=list)
 
+    def rows(self, record: str) -> pd.DataFrame:
+        """The rows of one record (empty, with its columns, when the file has none)."""
+        found = self.records.get(record)
+        return found if found is not None else empty_records(RECORDS[record])
+
+    @property
+    def primary(self) -> pd.DataFrame:
+        """The rows of the record each data row of the file became."""
+        return self.rows(FILE_KINDS[self.kind].primary)
+
+    @property
+    def cases(self) -> pd.DataFrame:
+        return self.rows("case")
+
+    @property
+    def supplements(self) -> pd.DataFrame:
+        return self.rows("supplement")
+
+    @property
+    def ratings(self) -> pd.DataFrame:
+        return self.rows("rating")
+
 
 # ----------------------------------------------------------------------------- empty frames
+def empty_records(record: Record) -> pd.DataFrame:
+    """An empty frame with a record's columns and dtypes."""
+    return pd.DataFrame({
+        f.name: pd.Series([], dtype=PANDAS_DTYPES.get(f.type, TEXT_DTYPE)) for f in record.fields
+    })
+
+
 def _empty(columns: Sequence[str]) -> pd.DataFrame:
-    dtypes = {
-        "source_row": "int64",
-        "seq": "int64",
-        "channel": "Int8",
-        "status": "Int8",
-    }
-    frame = {}
-    for name in columns:
-        if name in dtypes:
-            frame[name] = pd.Series([], dtype=dtypes[name])
-        elif name.endswith("_at"):
-            frame[name] = pd.Series([], dtype=_DT)
-        else:
-            frame[name] = pd.Series([], dtype=TEXT_DTYPE)
-    return pd.DataFrame(frame)
+    """An empty frame of text columns (source_row int64)."""
+    return pd.DataFrame({
+        name: pd.Series([], dtype="int64" if name == "source_row" else TEXT_DTYPE) for name in columns
+    })
 
 
 def empty_cases() -> pd.DataFrame:
     """An empty cases frame with the canonical columns and dtypes."""
-    return _empty(CASE_COLUMNS)
+    return empty_records(CASE)
 
 
 def _one_line(error: BaseException, limit: int = 160) -> str:
@@ -178,9 +179,7 @@ class _Part:
     """Records from one table (a sheet, a CSV, a JSON array)."""
 
     rows_read: int
-    cases: pd.DataFrame
-    supplements: pd.DataFrame
-    ratings: pd.DataFrame
+    records: dict[str, pd.DataFrame]  # record name -> rows (pipeline.records)
     quarantine: pd.DataFrame
     skipped: pd.DataFrame
     kinds: dict[str, list[int]]  # row_kind -> source rows (for the layout description)
@@ -237,10 +236,13 @@ def _build(
     *,
     classify: bool = True,
     problems: list[_Problem] | None = None,
+    family: str = "case",
 ) -> _Part:
     """Sort the rows of one table into records, quarantine lines and skipped layout rows."""
     n = len(raw)
     problems = list(problems or [])
+    primary = RECORDS[FILE_KINDS[kind].primary]
+    id_name = primary.fields[0].name
     by_field: dict[tuple[str, int], ColumnInfo] = {}
     for column in columns:
         if column.target and column.target != IGNORE and column.target not in PII_FIELDS:
@@ -261,15 +263,28 @@ def _build(
     for (name, seq), column in by_field.items():
         if name in DATE_FIELDS or name in SUPPLEMENT_FIELDS:
             dates[(name, seq)] = parse_datetimes(raw[column.key], ctx.tz)
+    lenient = {name for name in primary.columns if f"{name}_text" in primary.columns}
+    time_texts: dict[str, pd.Series] = {}
+    for name in lenient:  # a deadline written as words ("quý IV/2025") is kept as text, not quarantined
+        parsed = dates.get((name, 0))
+        if parsed is not None:
+            words = pd.Series([None] * n, dtype=object)
+            for position, text in parsed.raw.items():
+                words.iat[position] = text
+            time_texts[name] = text_series(words)
+            dates[(name, 0)] = dataclasses.replace(parsed, bad=np.zeros(n, dtype=bool), raw={})
+    status_table = ctx.syn.code_table(family, "status")
     status_text = text_series(col("status")) if col("status") is not None else None
     status_codes, status_bad = (
-        ctx.syn.status.parse(status_text) if status_text is not None else (None, np.zeros(n, dtype=bool))
+        status_table.parse(status_text)
+        if status_text is not None and status_table is not None
+        else (None, np.zeros(n, dtype=bool))
     )
-    channel_text = text_series(col("channel")) if col("channel") is not None else None
+    channel_text = text_series(col("channel")) if col("channel") is not None and family == "case" else None
     channel_codes, channel_bad = (
         ctx.syn.channel.parse(channel_text) if channel_text is not None else (None, np.zeros(n, dtype=bool))
     )
-    case_id = text_series(col("case_id"), "case_id", collapse=False) if col("case_id") is not None else None
+    case_id = text_series(col(id_name), id_name, collapse=False) if col(id_name) is not None else None
 
     kinds = np.full(n, None, dtype=object)
     kinds[blank] = "blank"
@@ -294,9 +309,9 @@ def _build(
         candidates = np.flatnonzero(~blank & ~forced & (~has_date | odd_id))
         sure_data = np.flatnonzero(~blank & has_date)
         if len(candidates):
-            case_key = by_field.get(("case_id", 0))
+            case_key = by_field.get((id_name, 0))
             case_col = list(raw.columns).index(case_key.key) if case_key is not None else None
-            classifier = RowClassifier(ctx.syn, columns, case_col)
+            classifier = RowClassifier(ctx.syn, columns, case_col, family)
             found = classify_candidates(
                 classifier, candidates, lambda p: _row_texts(raw, p, set()), sure_data
             )
@@ -311,7 +326,7 @@ def _build(
         missing &= case_id.isna().to_numpy()
     positions = np.flatnonzero(missing)
     problems.append(
-        _Problem(positions, "case_id", [""] * len(positions), ["case_id: missing"] * len(positions))
+        _Problem(positions, id_name, [""] * len(positions), [f"{id_name}: missing"] * len(positions))
     )
     for (name, seq), parsed in dates.items():
         positions = np.flatnonzero(parsed.bad & data)
@@ -372,42 +387,47 @@ def _build(
     rows_out = pd.Series(source_rows[good_idx].astype("int64"))
     case_ids = take(case_id, TEXT_DTYPE)
 
-    cases = empty_cases()
-    supplements = _empty(SUPPLEMENT_COLUMNS)
-    ratings = _empty(RATING_COLUMNS)
+    codes = {"status": status_codes, "channel": channel_codes}
+
+    def assemble(record: Record) -> pd.DataFrame:
+        frame: dict[str, pd.Series] = {}
+        for f in record.fields:
+            source = col(f.name)
+            if f.name == id_name:
+                frame[f.name] = case_ids
+            elif f.type == "row":
+                frame[f.name] = rows_out
+            elif f.type == "hash":
+                frame[f.name] = _hashes(raw, columns, good_idx, ctx)
+            elif f.name == "status_text":
+                frame[f.name] = take(status_text, TEXT_DTYPE)
+            elif f.name.endswith("_text") and f.name.removesuffix("_text") in time_texts:
+                frame[f.name] = take(time_texts[f.name.removesuffix("_text")], TEXT_DTYPE)
+            elif f.type == "time":
+                frame[f.name] = date_of(f.name)
+            elif f.type == "state":
+                frame[f.name] = take(codes.get(f.name), "Int8")
+            elif f.type in ("code", "text"):
+                text = text_series(source, f.name, collapse=f.type == "text") if source is not None else None
+                frame[f.name] = take(text, TEXT_DTYPE)
+            elif f.type == "int":
+                numbers = pd.to_numeric(text_series(source), errors="coerce") if source is not None else None
+                frame[f.name] = take(numbers.round().astype("Int64") if numbers is not None else None, "Int64")
+            elif f.type == "flag":
+                frame[f.name] = take(parse_flags(text_series(source)) if source is not None else None, "boolean")
+        return pd.DataFrame(frame, columns=list(record.columns))
+
+    records: dict[str, pd.DataFrame] = {}
     if kind == "cases":
-        frame: dict[str, pd.Series] = {"case_id": case_ids}
-        for name in CODE_FIELDS[1:]:
-            source = col(name)
-            frame[name] = take(
-                text_series(source, name, collapse=False) if source is not None else None, TEXT_DTYPE
-            )
-        for name in TEXT_FIELDS:
-            source = col(name)
-            frame[name] = take(text_series(source, name) if source is not None else None, TEXT_DTYPE)
-        frame["channel"] = take(channel_codes, "Int8")
-        for name in ("received_at", "due_at", "finished_at", "returned_at"):
-            frame[name] = date_of(name)
-        frame["status"] = take(status_codes, "Int8")
-        frame["status_text"] = take(status_text, TEXT_DTYPE)
-        frame["apology_at"] = date_of("apology_at")
-        frame["new_due_at"] = date_of("new_due_at")
-        frame["applicant_hash"] = _hashes(raw, columns, good_idx, ctx)
-        frame["source_row"] = rows_out
-        cases = pd.DataFrame(frame, columns=list(CASE_COLUMNS))
-        supplements = _flat_supplements(by_field, dates, case_ids, rows_out, good_idx)
-    if col("rating") is not None:
-        rating_text = take(text_series(col("rating")), TEXT_DTYPE)
-        ratings = pd.DataFrame(
-            {
-                "case_id": case_ids,
-                "rated_at": date_of("rated_at"),
-                "rating": rating_text,
-                "source_row": rows_out,
-            }
-        )
+        records["case"] = assemble(CASE)
+        records["supplement"] = _flat_supplements(by_field, dates, case_ids, rows_out, good_idx)
+    elif kind != "ratings":
+        records[primary.name] = assemble(primary)
+    if col("rating") is not None and family == "case":
+        ratings = assemble(RATING)
         if kind == "cases":  # a rating column in a case list: only the rated cases
             ratings = ratings[ratings["rating"].notna()].reset_index(drop=True)
+        records["rating"] = ratings
 
     skipped_pos = np.flatnonzero(~data)
     hidden = {c.key for c in columns if c.is_pii}
@@ -424,7 +444,7 @@ def _build(
     kind_rows: dict[str, list[int]] = {}
     for p in skipped_pos:
         kind_rows.setdefault(kinds[p], []).append(int(source_rows[p]))
-    return _Part(n, cases, supplements, ratings, quarantine, skipped, kind_rows)
+    return _Part(n, records, quarantine, skipped, kind_rows)
 
 
 def _hashes(raw: pd.DataFrame, columns: list[ColumnInfo], good_idx: np.ndarray, ctx: _Context) -> pd.Series:
@@ -476,7 +496,7 @@ def _flat_supplements(
         )
         frames.append(frame[frame[["requested_at", "received_at", "new_due_at"]].notna().any(axis=1)])
     if not frames:
-        return _empty(SUPPLEMENT_COLUMNS)
+        return empty_records(SUPPLEMENT)
     out = pd.concat(frames, ignore_index=True).sort_values(["source_row", "seq"], ignore_index=True)
     return out[list(SUPPLEMENT_COLUMNS)]
 
@@ -498,10 +518,10 @@ def _header_map(columns: list[ColumnInfo]) -> tuple[dict[str, str], list[str]]:
     return mapping, unmapped
 
 
-def _concat(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+def _concat(frames: list[pd.DataFrame], columns: Sequence[str] | Record) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
-        return _empty(columns)
+        return empty_records(columns) if isinstance(columns, Record) else _empty(columns)
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)
     return pd.concat(frames, ignore_index=True)
@@ -534,9 +554,10 @@ def _result(
         exported_at=exported_at,
         period_text=extra_meta.get("period_text") or meta.period_text,
         rows_read=sum(p.rows_read for p in parts),
-        cases=_concat([p.cases for p in parts], CASE_COLUMNS),
-        supplements=_concat([p.supplements for p in parts], SUPPLEMENT_COLUMNS),
-        ratings=_concat([p.ratings for p in parts], RATING_COLUMNS),
+        records={
+            name: _concat([p.records[name] for p in parts if name in p.records], RECORDS[name])
+            for name in dict.fromkeys(n for p in parts for n in p.records)
+        },
         quarantine=_concat([p.quarantine for p in parts], QUARANTINE_COLUMNS),
         skipped=_concat([p.skipped for p in parts], SKIPPED_COLUMNS),
         header_map=header_map,
@@ -581,9 +602,9 @@ def _layout_tail(part: _Part, word: str) -> str:
 
 def _reject_header(ctx: _Context, block: HeaderBlock | None, where: str = "") -> FileRejected:
     targets = block.targets if block else set()
-    return FileRejected(
-        f"{ctx.path.name}: header not recognised{where}; missing fields: {', '.join(missing_fields(targets))}"
-    )
+    family = block.family if block else "case"
+    missing = ", ".join(missing_fields(targets, family))
+    return FileRejected(f"{ctx.path.name}: header not recognised{where}; missing fields: {missing}")
 
 
 # ----------------------------------------------------------------------------- Excel
@@ -645,7 +666,7 @@ def _read_excel(ctx: _Context) -> ReadResult:
         )
         offset = order * SHEET_ROW_OFFSET  # rows of a second, third … sheet stay distinct
         source_rows = np.arange(block.end + 2, block.end + 2 + len(body), dtype=np.int64) + offset
-        part = _build(raw, source_rows, block.columns, kind, ctx)
+        part = _build(raw, source_rows, block.columns, kind, ctx, family=block.family)
         parts.append(part)
         titles = grid[: block.start]
         meta_rows += titles
@@ -822,7 +843,7 @@ def _read_csv(ctx: _Context) -> ReadResult:
         source_rows = np.arange(header_lines + 1, header_lines + 1 + len(raw), dtype=np.int64)
     else:
         raw, source_rows, problems = _csv_fallback(ctx.path, encoding, delimiter, block.end + 1, width)
-    part = _build(raw, source_rows, block.columns, kind, ctx, problems=problems)
+    part = _build(raw, source_rows, block.columns, kind, ctx, problems=problems, family=block.family)
     names = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
     title_lines = [
         ends[i - 1] + 1 if i else 1 for i in range(block.start) if any(v.strip() for v in records[i])
@@ -924,7 +945,8 @@ def _load_json(ctx: _Context) -> tuple[Any, list[Any], np.ndarray, list[int], st
         return None, records, np.array(numbers, dtype=np.int64), broken, "json lines"
     records_found, where = _find_records(data, ctx.syn.metadata.get("list_keys", []))
     if records_found is None:
-        if isinstance(data, dict) and kind_of(targets_of(assign_columns(ctx.syn, [[k] for k in data]))):
+        family, single = best_columns(ctx.syn, [[k] for k in data]) if isinstance(data, dict) else ("case", [])
+        if isinstance(data, dict) and kind_of(targets_of(single), family):
             records_found, where = [data], "single object"
         else:
             raise FileRejected(f"{ctx.path.name}: JSON holds no list of records")
@@ -946,18 +968,19 @@ def _read_json(ctx: _Context) -> ReadResult:
                 else:
                     keys[(key,)] = None
     paths = list(keys)
-    columns = assign_columns(ctx.syn, [list(p) for p in paths])
+    family, columns = best_columns(ctx.syn, [list(p) for p in paths])
     for position, (column, path) in enumerate(zip(columns, paths, strict=True)):
         column.key = position
         column.label = ".".join(path) if not column.target or len(path) > 1 else path[0]
     targets = targets_of(columns)
-    kind = kind_of(targets)
+    kind = kind_of(targets, family)
     if kind is None and not records:
         kind = "cases"  # an empty list: a sync export with nothing new (the national sync format is cases)
     if kind is None and not any(isinstance(r, dict) for r in records):
         raise FileRejected(f"{ctx.path.name}: JSON holds no records (objects)")
     if kind is None:
-        raise _reject_header(ctx, HeaderBlock(0, 1, columns, 0, None, targets=targets), " in JSON keys")
+        raise _reject_header(ctx, HeaderBlock(0, 1, columns, 0, None, targets=targets, family=family),
+                             " in JSON keys")
 
     def value(record: Any, path: tuple[str, ...]) -> Any:
         if not isinstance(record, dict):
@@ -994,9 +1017,10 @@ def _read_json(ctx: _Context) -> ReadResult:
         ctx,
         classify=False,
         problems=problems,
+        family=family,
     )
     if supplements_path is not None and kind == "cases":
-        part.supplements = _json_supplements(records, supplements_path, source_rows, part, ctx)
+        part.records["supplement"] = _json_supplements(records, supplements_path, source_rows, part, ctx)
     layout = f"{where}, {len(records)} records" + _layout_tail(part, "record")
     if broken:
         layout += f"; invalid JSON lines {_ranges(broken)}"
@@ -1025,7 +1049,7 @@ def _supplement_table(records: list[Any], path: tuple[str, ...] | None, ctx: _Co
             row: list[Any] = [pos, seq, None, None, None]
             for key, val in cycle.items():
                 if key not in key_cache:
-                    found = assign_columns(ctx.syn, [[key]])[0].target
+                    found = assign_columns(ctx.syn, [[key]], "case")[0].target
                     key_cache[key] = inner.get(found or "")
                 slot = key_cache[key]
                 if slot is not None and row[slot] is None:
@@ -1069,9 +1093,9 @@ def _json_supplements(
     """Supplement cycles of the kept cases from the JSON lists."""
     table = _supplement_table(records, path, ctx)
     if not len(table):
-        return _empty(SUPPLEMENT_COLUMNS)
+        return empty_records(SUPPLEMENT)
     table["source_row"] = source_rows[table["pos"].to_numpy(dtype=np.int64)]
-    kept = part.cases[["source_row", "case_id"]]
+    kept = part.records["case"][["source_row", "case_id"]]
     table = table.merge(kept, on="source_row", how="inner")
     out = pd.DataFrame(
         {

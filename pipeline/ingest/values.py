@@ -497,6 +497,22 @@ def parse_one_datetime(value: Any, tz: str = "Asia/Ho_Chi_Minh") -> dt.datetime 
     return None if pd.isna(stamp) else stamp.to_pydatetime()
 
 
+# ----------------------------------------------------------------------------- yes / no
+_YES = frozenset({"co", "x", "1", "true", "yes", "y", "dung", "lap lai", "da lap lai", "v"})
+_NO = frozenset({"khong", "0", "false", "no", "n", "sai", "chua"})
+
+
+def parse_flags(texts: pd.Series) -> pd.Series:
+    """A yes/no column (``Có``/``x``/``1`` → True, ``Không``/``0`` → False, anything else NA)."""
+    def one(value: Any) -> bool | None:
+        if is_empty(value):
+            return None
+        key = fold(str(value))
+        return True if key in _YES else False if key in _NO else None
+
+    return pd.Series(pd.array([one(v) for v in texts.tolist()], dtype="boolean"), index=texts.index)
+
+
 # ----------------------------------------------------------------------------- coded values
 class CodeTable:
     """Texts (and numbers) of a coded field, e.g. status names → national code 1..10."""

@@ -153,6 +153,11 @@ def check_ratings_many(exports: Iterable[RatingExport], settings: Settings) -> l
     return batch.checks()
 
 
+def unchecked() -> RowChecks:
+    """The outcome for rows no suite checks: nothing quarantined, nothing found."""
+    return RowChecks(_empty(QUARANTINE_COLUMNS), _empty(FINDING_COLUMNS), results_table([]))
+
+
 # --- settings-derived values ---------------------------------------------------------------------
 
 _CALENDARS: dict[tuple, WorkCalendar] = {}

@@ -1,19 +1,6 @@
 -- Raw and ops layers as read from the Parquet raw layer: every row keeps its lineage
--- (file_sha, source_file, source_row, exported_at). Filled by pipeline/ingest/load.py.
-create table raw.case_row (
-    case_id varchar, procedure_code varchar, procedure_name varchar, sector_code varchar, sector varchar,
-    unit varchar, channel tinyint, received_at timestamp, due_at timestamp, finished_at timestamp,
-    returned_at timestamp, status tinyint, status_text varchar, apology_at timestamp, new_due_at timestamp,
-    applicant_hash varchar, source_row integer, file_sha varchar, source_file varchar, exported_at timestamp
-);
-create table raw.supplement_row (
-    case_id varchar, seq integer, requested_at timestamp, received_at timestamp, new_due_at timestamp,
-    source_row integer, file_sha varchar, source_file varchar, exported_at timestamp
-);
-create table raw.rating_row (
-    case_id varchar, rated_at timestamp, rating varchar,
-    source_row integer, file_sha varchar, source_file varchar, exported_at timestamp
-);
+-- (file_sha, source_file, source_row, exported_at). The record tables (raw.case_row, …) are created
+-- from their declaration in pipeline/records.py; these are the layout and ops tables.
 create table raw.skipped_row (
     source_row integer, row_kind varchar, text varchar, file_sha varchar, source_file varchar, exported_at timestamp
 );
