@@ -52,10 +52,10 @@ print(duckdb.connect().execute("select count(*) from read_csv(?, all_varchar=tru
 import sys
 from pathlib import Path
 from pipeline.settings import load_settings
-from pipeline.ingest.load import ingest_new_files
+from pipeline.ingest.stage import run_ingest
 s = load_settings(raw_dir=Path(sys.argv[1]).parent, warehouse=Path(sys.argv[2]) / "tthc.duckdb")
-out = ingest_new_files(s, [Path(sys.argv[1])])
-print(sum(o.rows_loaded for o in out), [o.reason for o in out if o.reason])
+out = run_ingest(s, [Path(sys.argv[1])])
+print(out.rows_loaded, [o.reason for o in out.rejected_files])
 """,
     "validate_big": """
 import sys, time
@@ -63,7 +63,7 @@ from pathlib import Path
 from pipeline.settings import load_settings
 from pipeline.ingest.readers import read_export
 from pipeline.reference import load_procedures
-from pipeline.validate.rows import CaseExport, check_cases_many
+from pipeline.ingest.check import CaseExport, check_cases_many
 s = load_settings(warehouse=Path(sys.argv[2]) / "validate" / "tthc.duckdb")
 r = read_export(Path(sys.argv[1]), s)
 procedures = load_procedures(s)
@@ -76,7 +76,7 @@ print("SECONDS", time.perf_counter() - t)
 import sys
 from pathlib import Path
 from pipeline.settings import load_settings
-from pipeline.ingest.load import build_warehouse
+from pipeline.warehouse.build import build_warehouse
 s = load_settings(warehouse=Path(sys.argv[2]) / "tthc.duckdb", as_of="2025-12-31")
 print(build_warehouse(s, "bench").get("core.case"))
 """,
@@ -85,7 +85,7 @@ import sys
 from pathlib import Path
 from pipeline.settings import load_settings
 from pipeline.demo import generate_demo_exports
-from pipeline.ingest.load import ingest_and_build
+from pipeline.jobs import ingest_and_build
 s = load_settings(raw_dir=Path(sys.argv[2]) / "raw", warehouse=Path(sys.argv[2]) / "tthc.duckdb")
 generate_demo_exports(s.raw_dir, s, seed=2025)
 r = ingest_and_build(s)

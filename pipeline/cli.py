@@ -114,18 +114,28 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest exports and rebuild the warehouse (no reports)."""
-    from pipeline.ingest.load import ingest_and_build
+    from pipeline.jobs import ingest_and_build
 
-    result = ingest_and_build(settings, paths=[Path(p) for p in args.paths] or None, progress=True)
+    result = ingest_and_build(settings, paths=[Path(p) for p in args.paths] or None)
+    for outcome in result.rejected_files:
+        print(f"rejected  {outcome.reason}")
     print(result.one_line())
     return 0 if not result.rejected_files else 3
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate exports and write the validation report."""
-    from pipeline.validate.run import validate_command
+    """Validate exports (read and check, nothing stored) and write the validation report."""
+    from pipeline.jobs import validate
 
-    return validate_command(settings)
+    result, report = validate(settings, paths=[Path(p) for p in args.paths] or None)
+    for outcome in result.outcomes:
+        if outcome.status in ("checked", "rejected"):
+            label = "rejected " if outcome.status == "rejected" else "ok       "
+            detail = outcome.reason if outcome.status == "rejected" else (
+                f"{outcome.path}: {outcome.rows_loaded} rows ok, {outcome.rows_quarantined} quarantined")
+            print(f"{label} {detail}")
+    print(f"{result.one_line()}; report: {report}")
+    return 3 if result.rejected_files else 0
 
 
 def cmd_kpi(args: argparse.Namespace, settings: Settings) -> int:
@@ -191,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = add("ingest", cmd_ingest, "load exports into the warehouse without publishing reports")
     ingest.add_argument("paths", nargs="*", help="files or folders to ingest (default: the raw folder)")
 
-    add("validate", cmd_validate, "check the exports against the expectation suites; non-zero if a file is rejected")
+    validate = add("validate", cmd_validate,
+                   "check the exports against the expectation suites (nothing is stored); non-zero if a file is rejected")
+    validate.add_argument("paths", nargs="*", help="files or folders to check (default: the raw folder)")
 
     kpi = add("kpi", cmd_kpi, "print the measures of one period")
     kpi.add_argument("--period", required=True, help="2025-01, 2025-Q1, 2025-H1 or 2025")

@@ -1,6 +1,6 @@
 """The one module that opens DuckDB connections and runs the project's SQL files.
 
-SQL lives in ``pipeline/sql/<layer>/<model>.sql``; values from data are always bound as parameters
+SQL lives in ``pipeline/warehouse/sql/<layer>/<model>.sql``; values from data are always bound as parameters
 (``$name``), never formatted into the text. The nightly build writes a new warehouse file beside
 the current one and swaps it in atomically (:func:`building_warehouse`), so analysts' read-only
 connections never block the run and never see a half-built state, and a killed run leaves the
@@ -17,14 +17,16 @@ from pathlib import Path
 
 import duckdb
 
-SQL_DIR = Path(__file__).parent / "sql"
+SQL_DIR = Path(__file__).parent / "warehouse" / "sql"
 
 
-def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse file (``:memory:`` for an in-memory database)."""
+def connect(path: Path | str, read_only: bool = False, storage_version: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file (``:memory:`` for an in-memory database); a new file is written in
+    ``storage_version`` (e.g. ``v1.0.0``) when given."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {"storage_compatibility_version": storage_version} if storage_version else {}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     con.execute("set TimeZone = 'Asia/Ho_Chi_Minh'")
     return con
 
@@ -77,8 +79,9 @@ def run_sql_dir(con: duckdb.DuckDBPyConnection, layer: str, params: dict | None 
 
 
 @contextmanager
-def building_warehouse(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to a fresh warehouse file beside ``target``, swapped in atomically on success.
+def building_warehouse(target: Path, storage_version: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a fresh warehouse file beside ``target`` (in ``storage_version``), swapped in
+    atomically on success.
 
     On any exception the half-built file is deleted and ``target`` is left as it was.
     """
@@ -87,7 +90,7 @@ def building_warehouse(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     for stale in target.parent.glob(f".{target.name}.building-*"):
         stale.unlink(missing_ok=True)
     building = target.parent / f".{target.name}.building-{uuid.uuid4().hex[:8]}"
-    con = connect(building)
+    con = connect(building, storage_version=storage_version)
     try:
         yield con
         con.execute("checkpoint")

@@ -6,8 +6,6 @@ so the marts' SQL can judge cases with joins instead of Python.
 
 from __future__ import annotations
 
-from datetime import date
-
 import duckdb
 import numpy as np
 import pandas as pd
@@ -44,31 +42,29 @@ def load_procedures(settings: Settings) -> pd.DataFrame:
     return frame.drop_duplicates("procedure_code", keep="last")
 
 
-def fill_calendar_and_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings, cal: WorkCalendar) -> None:
-    """Fill core.work_day, core.work_minute and core.procedure."""
+def rating_scale_frame(settings: Settings) -> pd.DataFrame:
+    """The rating scale as (rating_key, rating_class); keys compared accent- and case-insensitively in SQL."""
+    pairs = [item.split("=", 1) for item in settings.rating_scale.split(",") if "=" in item]
+    return pd.DataFrame([(k.strip(), v.strip()) for k, v in pairs], columns=["rating_key", "rating_class"])
+
+
+def target_units(config: dict) -> list[str]:
+    """Units that have targets of their own in the targets file."""
+    return sorted({unit for year in config.get("years", {}).values() for unit in year.get("units", {})})
+
+
+def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings, cal: WorkCalendar) -> None:
+    """Fill the reference tables the SQL judges by, none of which depends on the exports: the working
+    calendar (core.work_day, core.work_minute), the procedure catalogue, the rating scale, every reporting
+    period from the calendar's origin to the as-of date (core.period_catalogue; the build keeps those the
+    records span in core.period) and the targets of those years (core.target)."""
     db.insert_frame(con, "core.work_day", cal.days)
     db.insert_frame(con, "core.work_minute", work_minute_frame(cal))
     db.insert_frame(con, "core.procedure", load_procedures(settings))
-
-
-def fill_periods_and_targets(
-    con: duckdb.DuckDBPyConnection, settings: Settings, first_day: date, last_day: date, units: list[str]
-) -> None:
-    """Fill core.period (every period from first_day to last_day) and core.target."""
-    periods = periods_frame(first_day, last_day, settings.effective_as_of)
-    db.insert_frame(con, "core.period", periods)
-    years = sorted({p.year for p in pd.to_datetime(periods["last_day"])} | {first_day.year, last_day.year})
-    db.insert_frame(con, "core.target", targets_frame(load_targets(settings.targets_file), years, units))
-
-
-def fill_reference_tables(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    cal: WorkCalendar,
-    first_day: date,
-    last_day: date,
-    units: list[str],
-) -> None:
-    """Fill every reference table: calendar, catalogue, periods and targets."""
-    fill_calendar_and_catalogue(con, settings, cal)
-    fill_periods_and_targets(con, settings, first_day, last_day, units)
+    db.create_table_from_frame(con, "core.rating_scale", rating_scale_frame(settings))
+    as_of = settings.effective_as_of
+    periods = periods_frame(cal.origin, as_of, as_of)
+    db.insert_frame(con, "core.period_catalogue", periods)
+    config = load_targets(settings.targets_file)
+    years = list(range(cal.origin.year, as_of.year + 1))
+    db.insert_frame(con, "core.target", targets_frame(config, years, target_units(config)))

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         Path("data/warehouse/tthc.duckdb"),
         description="The DuckDB warehouse file analysts open; its folder also holds the Parquet raw layer.",
     )
+    warehouse_storage_version: str = Field(
+        "v1.0.0",
+        description="DuckDB storage format the warehouse file is written in, so analysts' DuckDB 1.x CLI, DBeaver and ODBC open it.",
+    )
     reports_dir: Path = Field(Path("reports"), description="Where HTML scorecards, warnings and validation reports go.")
     expectations_dir: Path = Field(
         Path("expectations"), description="Folder of the Great Expectations suites (JSON), versioned with the code."

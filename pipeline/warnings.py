@@ -1,7 +1,7 @@
 """The warning list (DESIGN §1, objective "cases at risk are warned about in time"): per unit, the open
 cases that need action now, most urgent first.
 
-Read from ``mart.warnings`` (built by :mod:`pipeline.marts.build`; one row per case and warning kind):
+Read from ``mart.warnings`` (built by :mod:`pipeline.warehouse.build`; one row per case and warning kind):
 
 - ``overdue``          open and already past its first appointment;
 - ``apology_missing``  overdue and no apology letter with a new appointment yet;
@@ -240,7 +240,7 @@ def _recompute_rows(path: Path, settings: Settings, within_hours: float, as_of_e
     The warehouse is only read: its tables are copied into an in-memory database where the marts'
     own SQL runs with the wider window and the warehouse's as-of moment.
     """
-    from pipeline.marts.build import mart_params
+    from pipeline.warehouse.build import sql_params as mart_params
 
     params = mart_params(settings.model_copy(update={"warning_within_hours": within_hours}))
     if as_of_end is not None:
@@ -278,7 +278,7 @@ def load_warnings(settings: Settings, within_hours: float | None = None) -> Warn
     if day_minutes is not None:
         day_hours = float(day_minutes) / 60
     else:
-        from pipeline.marts.build import working_day_minutes
+        from pipeline.warehouse.build import working_day_minutes
 
         day_hours = working_day_minutes(settings) / 60
     return build_warning_list(rows, within, day_hours, as_of_end, settings)

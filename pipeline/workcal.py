@@ -212,58 +212,9 @@ class WorkCalendar:
         """The moment ``hours`` working hours after ``start`` (after-hours starts count from the next session)."""
         return self.add_working_hours_many([start], hours)[0]
 
-    def add_working_days(self, start: datetime, days: float) -> datetime:
-        """The moment ``days`` working days (of the configured length) after ``start``."""
-        return self.add_working_hours(start, days * self.minutes_per_day / 60)
-
-    def add_calendar_days(self, start: datetime, days: float) -> datetime:
-        """``start`` plus calendar days; a result on a day off moves to the end of the next working day."""
-        return self.add_calendar_days_many([start], days)[0]
-
-    def add_limit(self, start: datetime, amount: float, unit: str) -> datetime:
-        """Apply a legal time limit (``working_days``, ``calendar_days`` or ``hours``) to a receipt time."""
-        return self.add_limit_many([start], [amount], [unit])[0]
-
     # --- column helpers ----------------------------------------------------------------------
     def add_working_hours_many(self, starts: Iterable, hours) -> list[datetime]:
         """``add_working_hours`` over a column; ``hours`` is a scalar or a column."""
         index = self.working_index(list(starts))
         minutes = np.rint(np.asarray(hours, dtype=float) * 60).astype(np.int64)
         return [pd.Timestamp(m).to_pydatetime() for m in self.moment_at_index(index + minutes)]
-
-    def add_calendar_days_many(self, starts: Iterable, days) -> list[datetime]:
-        """``add_calendar_days`` over a column."""
-        starts = list(starts)
-        out = []
-        for start, n in zip(starts, np.broadcast_to(np.asarray(days, dtype=float), (len(starts),)), strict=True):
-            moment = start + timedelta(days=float(n))
-            if not self.is_working_day(moment.date()):
-                day = moment.date()
-                while not self.is_working_day(day):
-                    day += timedelta(days=1)
-                moment = datetime.combine(day, self.sessions[-1][1])
-            out.append(moment)
-        return out
-
-    def add_limit_many(self, starts, amounts, units) -> list[datetime | None]:
-        """Due moments for receipt times, legal limits and their units (None where any input is missing)."""
-        starts, amounts, units = list(starts), list(amounts), list(units)
-        result: list[datetime | None] = [None] * len(starts)
-        per_day = self.minutes_per_day / 60
-        for unit in LIMIT_UNITS:
-            rows = [
-                i for i, (s, a, u) in enumerate(zip(starts, amounts, units, strict=True))
-                if u == unit and s is not None and not pd.isna(s) and a is not None and not pd.isna(a)
-            ]
-            if not rows:
-                continue
-            row_starts = [pd.Timestamp(starts[i]).to_pydatetime() for i in rows]
-            row_amounts = np.array([float(amounts[i]) for i in rows])
-            if unit == "calendar_days":
-                dues = self.add_calendar_days_many(row_starts, row_amounts)
-            else:
-                factor = per_day if unit == "working_days" else 1.0
-                dues = self.add_working_hours_many(row_starts, row_amounts * factor)
-            for i, due in zip(rows, dues, strict=True):
-                result[i] = due
-        return result

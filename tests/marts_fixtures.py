@@ -1,9 +1,10 @@
 """Tiny hand-written warehouses for the timeliness engine's tests (given / expect).
 
-``Warehouse`` builds an in-memory DuckDB with the core schema and its reference tables, takes cases
-written as keyword arguments (the loader's rules for end_at, in_scope and is_resolved are applied
-here the way pipeline/ingest does), runs :func:`pipeline.marts.build.build_marts` and answers
-questions about the marts.
+``Warehouse`` builds an in-memory DuckDB with the raw and core schemas and the reference tables, takes
+cases written as keyword arguments as *raw rows* (what a reader would have produced from an export),
+runs the real SQL layers (:func:`pipeline.warehouse.build.run_sql_layers`: staging, intermediate,
+marts) and answers questions about the marts. No rule of the build is repeated here: missing due
+dates, end times, scope and the periods covered all come from the SQL.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline import db
-from pipeline.marts.build import build_marts
-from pipeline.reference import PROCEDURE_COLUMNS, fill_reference_tables
+from pipeline.records import CASE, RATING, SUPPLEMENT
+from pipeline.reference import PROCEDURE_COLUMNS, load_procedures, load_reference_tables
 from pipeline.settings import Settings, load_settings
+from pipeline.warehouse.build import create_schemas, run_sql_layers, table_counts
 from pipeline.workcal import WorkCalendar
 
 UNITS = ["Phòng Quản lý vận tải", "Phòng Quản lý kết cấu hạ tầng"]
@@ -69,24 +71,25 @@ def calendar_for(settings: Settings) -> WorkCalendar:
     return _calendar(settings.work_sessions, settings.work_weekdays, str(settings.calendar_overrides_file))
 
 
+RATING_TEXT = {"satisfied": "Hài lòng", "unsatisfied": "Không hài lòng", "neutral": "Bình thường"}
+
+
 @dataclass
 class Warehouse:
-    """An in-memory warehouse with hand-written core rows."""
+    """An in-memory warehouse built by the real SQL from hand-written raw rows."""
 
     settings: Settings
-    first_day: date = date(2024, 12, 1)
-    last_day: date | None = None
     path: str = ":memory:"
     con: duckdb.DuckDBPyConnection = field(init=False)
-    cases: list[dict] = field(default_factory=list)
+    rows: dict[str, list[dict]] = field(default_factory=lambda: {"case": [], "supplement": [], "rating": []})
 
     def __post_init__(self) -> None:
+        procedures = load_procedures(self.settings)
+        self.catalogue = {r.procedure_code: (r.procedure_code, r.procedure_name, r.sector_code, r.sector, r.unit)
+                          for r in procedures.itertuples()}
         self.con = db.connect(self.path)
-        db.run_sql_file(self.con, "core/schema")
-        fill_reference_tables(
-            self.con, self.settings, calendar_for(self.settings), self.first_day,
-            self.last_day or self.settings.effective_as_of, UNITS,
-        )
+        create_schemas(self.con)
+        load_reference_tables(self.con, self.settings, calendar_for(self.settings))
 
     # --- given ----------------------------------------------------------------------------
     def case(self, case_id: str, received: str, due: str | None = None, *, finished: str | None = None,
@@ -94,47 +97,39 @@ class Warehouse:
              channel: int = 1, apology: str | None = None, new_due: str | None = None,
              reschedules: int = 0, supplements: list[tuple[str, str | None]] = (), unit: str | None = None,
              no_unit: bool = False, ratings: list[tuple[str, str | None]] = ()) -> Warehouse:
-        """Add a case. ``supplements`` are (requested, received or None); ``ratings`` (rated_at, class).
+        """Add a case as an export row. ``supplements`` are (requested, received or None); ``ratings``
+        (rated_at, class); ``reschedules`` > 1 adds earlier exports with other new appointments.
 
-        The unit defaults to the procedure's unit (``no_unit`` leaves it empty).
+        The unit defaults to the procedure's unit (``no_unit`` leaves it empty); a missing due time is
+        computed by the build from the legal limit.
         """
-        code, name, sector_code, sector, proc_unit, amount, limit_unit = PROCEDURE_BY_CODE[procedure]
-        received_at = dt(received)
-        if due is None:
-            due_at = calendar_for(self.settings).add_limit(received_at, amount, limit_unit)
-        else:
-            due_at = dt(due)
-        finished_at = dt(finished) if finished else None
-        returned_at = dt(returned) if returned else None
+        code, name, sector_code, sector, proc_unit = self.catalogue[procedure]
         if status is None:
-            status = 10 if returned_at else 9 if finished_at else 4
-        resolved = status in (7, 8, 9, 10)
-        rule = self.settings.end_time_rule
-        end_at, source = None, None
-        if resolved:
-            if finished_at and rule in ("finished_else_returned", "finished_only"):
-                end_at, source = finished_at, "finished_at"
-            elif returned_at and rule in ("finished_else_returned", "returned_only"):
-                end_at, source = returned_at, "returned_at"
-        self.cases.append({
+            status = 10 if returned else 9 if finished else 4
+        row_number = len(self.rows["case"]) + 1
+        exported = datetime.combine(self.settings.effective_as_of, datetime.max.time()).replace(microsecond=0)
+        row = {
             "case_id": case_id, "procedure_code": code, "procedure_name": name, "sector_code": sector_code,
             "sector": sector, "unit": None if no_unit else unit or proc_unit, "channel": channel, "status": status,
-            "in_scope": status not in (1, 3), "is_resolved": resolved, "received_at": received_at,
-            "due_at": due_at, "due_at_source": "export" if due else "computed", "finished_at": finished_at,
-            "returned_at": returned_at, "end_at": end_at, "end_at_source": source,
+            "received_at": dt(received), "due_at": dt(due) if due else None,
+            "finished_at": dt(finished) if finished else None, "returned_at": dt(returned) if returned else None,
             "apology_at": dt(apology) if apology else None, "new_due_at": dt(new_due) if new_due else None,
-            "reschedule_count": reschedules,
-        })
+            "source_row": row_number, "file_sha": "given", "source_file": "given", "exported_at": exported,
+        }
+        self.rows["case"].append(row)
+        for earlier in range(1, reschedules):  # the same case in earlier exports, other new appointments
+            self.rows["case"].append({**row, "new_due_at": dt(new_due or received) - timedelta(days=earlier),
+                                      "exported_at": exported - timedelta(days=earlier),
+                                      "source_row": 100_000 + 100 * row_number + earlier})
         for seq, (requested, answered) in enumerate(supplements, start=1):
-            self.con.execute(
-                "insert into core.supplement values (?, ?, ?, ?, null)",
-                [case_id, seq, dt(requested), dt(answered) if answered else None],
-            )
+            self.rows["supplement"].append({
+                "case_id": case_id, "seq": seq, "requested_at": dt(requested),
+                "received_at": dt(answered) if answered else None, "source_row": row_number,
+                "file_sha": "given", "source_file": "given", "exported_at": exported})
         for rated_at, rating_class in ratings:
-            self.con.execute(
-                "insert into core.rating values (?, ?, ?, ?, true, 'test', 1)",
-                [case_id, dt(rated_at), rating_class, rating_class],
-            )
+            self.rows["rating"].append({
+                "case_id": case_id, "rated_at": dt(rated_at), "rating": RATING_TEXT.get(rating_class, rating_class),
+                "source_row": row_number, "file_sha": "ratings", "source_file": "given", "exported_at": exported})
         return self
 
     def save(self, path: Path) -> Path:
@@ -144,16 +139,15 @@ class Warehouse:
         self.con.execute("detach saved")
         return path
 
-    def insert_frame(self, cases: pd.DataFrame) -> None:
-        """Insert many cases at once (columns by name of core.case)."""
-        self.con.execute("insert into core.case by name select * from cases")
-
     def build(self) -> dict[str, int]:
-        """Insert the cases given so far and build the marts."""
-        if self.cases:
-            self.insert_frame(pd.DataFrame(self.cases))
-            self.cases = []
-        return build_marts(self.con, self.settings)
+        """Insert the raw rows given so far and run the SQL layers; rows per table."""
+        for record in (CASE, SUPPLEMENT, RATING):
+            if self.rows[record.name]:
+                frame = pd.DataFrame(self.rows[record.name])
+                db.insert_frame(self.con, record.table, frame)
+                self.rows[record.name] = []
+        run_sql_layers(self.con, self.settings)
+        return table_counts(self.con)
 
     # --- expect ---------------------------------------------------------------------------
     def row(self, case_id: str, period: str, scheme: str) -> dict:
@@ -201,11 +195,13 @@ def add_synthetic_cases(w: Warehouse, n: int = 400, seed: int = 2025, start: dat
         code, *_, amount, limit_unit = PROCEDURES[rng.integers(len(PROCEDURES))]
         day = start + timedelta(days=int(rng.integers(days)))
         received = datetime.combine(day, datetime.min.time()) + timedelta(minutes=int(rng.integers(6 * 60, 18 * 60)))
-        due = cal.add_limit(received, amount, limit_unit)
+        limit_hours = (amount * 8 if limit_unit == "working_days" else amount * 24 * 8 / 24)
+        # roughly where the legal limit ends (the exact one is the build's business): an explicit appointment
+        # near it, or none (computed by the build)
+        due = cal.add_working_hours(received, float(limit_hours))
         explicit_due = None if rng.random() < 0.7 else due + timedelta(hours=int(rng.integers(-30, 30)))
         if explicit_due is not None:
             due = explicit_due
-        limit_hours = (amount * 8 if limit_unit == "working_days" else amount * 24 * 8 / 24)
         finish = cal.add_working_hours(received, float(limit_hours * rng.uniform(0.1, 1.3)))
         status = int(rng.choice([9, 10, 7, 8, 4, 5, 2, 1, 3], p=[.45, .2, .04, .03, .12, .06, .04, .03, .03]))
         if status in (2, 4, 5, 1, 3) or finish >= as_of_end:

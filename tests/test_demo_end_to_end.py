@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipeline.demo import generate_demo_exports
-from pipeline.ingest.load import ingest_and_build
+from pipeline.jobs import ingest_and_build
 from pipeline.settings import load_settings
 
 END = date(2025, 6, 30)

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import flows
+from pipeline import flows, publish, runtime
 from pipeline.cli import main
 from pipeline.settings import load_settings
 
@@ -124,13 +124,13 @@ def test_first_run_publishes_everything(world):
 
     runs = query(settings.warehouse, "select run_id, status, reason, finished_at, files_loaded, cases from ops.run")
     assert runs == [(first.run_id, "success", None, first.finished_at, 2, 5)]
-    history = flows.read_run_history(settings)
+    history = publish.read_run_history(settings)
     assert [(r["run_id"], r["status"]) for r in history] == [(first.run_id, "success")]
 
 
 def test_summary_markdown(world):
     _, first = world
-    text = flows.summary_markdown(first)
+    text = publish.summary_markdown(first)
     assert text.startswith(f"# Chạy đêm {first.run_id}: thành công")
     assert "| Tệp xuất | 2 tệp; 2 nạp mới; 0 bị từ chối |" in text
     assert "## Quý 2025-Q1" in text and "Tỷ lệ đúng hạn" in text
@@ -141,7 +141,7 @@ def test_second_run_changes_nothing(world, capsys):
     before = kpi_rows(settings.warehouse)
     cases_before = query(settings.warehouse, "select * from core.case order by case_id")
     # a run killed half-way left a 'running' row: the next run records it as interrupted
-    flows.write_run_row(settings, flows.RunSummary(run_id="20250101T000000-dead00", started_at=first.started_at,
+    publish.write_run_row(settings, publish.RunSummary(run_id="20250101T000000-dead00", started_at=first.started_at,
                                                    as_of=first.as_of))
     code = main(["run", "--raw", str(settings.raw_dir), "--warehouse", str(settings.warehouse),
                  "--reports", str(settings.reports_dir), "--as-of", AS_OF])
@@ -163,19 +163,19 @@ def test_failed_step_publishes_nothing_and_is_recorded(world, monkeypatch):
     kpi_before = kpi_rows(settings.warehouse)
     write_csv(settings.raw_dir / "2025-03-31" / "ho_so.csv", NEXT_DAY_DELTA)
 
-    def explode(_settings):
+    def explode(*_args, **_kwargs):
         raise RuntimeError("renderer exploded\nsecond line")
 
-    monkeypatch.setattr(flows, "publish_scorecards", explode)
+    monkeypatch.setattr("pipeline.report.render.render_all", explode)
     failed = flows.run_nightly(settings)
     assert failed.status == "failed"
-    assert failed.reason == "scorecards: RuntimeError: renderer exploded"
+    assert failed.reason == "reports: RuntimeError: renderer exploded"
     assert failed.files_loaded == 1  # the new export is in the raw layer; the next run builds with it
     assert settings.warehouse.read_bytes() == warehouse_before
     assert tree_bytes(settings.reports_dir) == reports_before
     assert kpi_rows(settings.warehouse) == kpi_before
     assert leftovers(settings) == []
-    history = {r["run_id"]: r for r in flows.read_run_history(settings)}
+    history = {r["run_id"]: r for r in publish.read_run_history(settings)}
     assert history[failed.run_id]["status"] == "failed"
     assert history[failed.run_id]["reason"] == failed.reason
     assert history[failed.run_id]["finished_at"] is not None
@@ -191,7 +191,7 @@ def test_failed_step_publishes_nothing_and_is_recorded(world, monkeypatch):
     runs = dict(query(settings.warehouse, "select run_id, status from ops.run"))
     assert runs[failed.run_id] == "failed" and runs[recovered.run_id] == "success"
     reasons = dict(query(settings.warehouse, "select run_id, reason from ops.run"))
-    assert reasons[failed.run_id] == "scorecards: RuntimeError: renderer exploded"
+    assert reasons[failed.run_id] == "reports: RuntimeError: renderer exploded"
 
 
 def test_failure_at_the_last_rename_puts_the_reports_back(world, monkeypatch):
@@ -220,7 +220,9 @@ def test_failure_at_the_last_rename_puts_the_reports_back(world, monkeypatch):
 def test_transient_read_error_is_retried_permanent_one_rejects_the_file(world, monkeypatch):
     settings, _ = world
     calls: dict[str, int] = {}
-    original = flows.read_export_hash
+    from pipeline.ingest import stage
+
+    original = stage.file_sha256
 
     def flaky(path):
         calls[path.name] = calls.get(path.name, 0) + 1
@@ -230,8 +232,8 @@ def test_transient_read_error_is_retried_permanent_one_rejects_the_file(world, m
             raise PermissionError(13, "Permission denied")
         return original(path)
 
-    monkeypatch.setattr(flows, "read_export_hash", flaky)
-    monkeypatch.setattr(flows, "read_export_task", flows.read_export_task.with_options(retry_delay_seconds=0))
+    monkeypatch.setattr(stage, "file_sha256", flaky)
+    monkeypatch.setattr(flows, "hash_task", flows.hash_task.with_options(retry_delay_seconds=0))
     summary = flows.run_nightly(settings)
     assert calls["danh_gia.csv"] == 2  # retried once, then read
     assert summary.status == "partial" and summary.files_rejected == 1
@@ -246,7 +248,7 @@ def test_second_concurrent_run_is_refused(world):
         refused = flows.run_nightly(settings)
         fcntl.flock(handle, fcntl.LOCK_UN)
     assert refused.status == "failed" and refused.reason == "another nightly run is in progress"
-    history = {r["run_id"]: r["status"] for r in flows.read_run_history(settings)}
+    history = {r["run_id"]: r["status"] for r in publish.read_run_history(settings)}
     assert history[refused.run_id] == "failed"
 
 
@@ -284,7 +286,7 @@ def test_missing_raw_folder_fails_with_reason(tmp_path):
     assert summary.status == "failed"
     assert summary.reason.startswith("ingest: FileNotFoundError: raw folder")
     assert not settings.warehouse.exists() and not settings.reports_dir.exists()
-    assert [r["status"] for r in flows.read_run_history(settings)] == ["failed"]
+    assert [r["status"] for r in publish.read_run_history(settings)] == ["failed"]
 
 
 def test_prefect_home_is_absolute_in_the_project():
@@ -292,7 +294,7 @@ def test_prefect_home_is_absolute_in_the_project():
 
     home = Path(os.environ["PREFECT_HOME"])
     assert home.is_absolute()
-    assert flows.prefect_home_path(".prefect") == flows.PROJECT_DIR / ".prefect"
+    assert runtime.prefect_home_path(".prefect") == runtime.PROJECT_DIR / ".prefect"
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
 
 
@@ -305,16 +307,20 @@ def test_report_swap_follows_a_symlinked_reports_folder(tmp_path):
     link = tmp_path / "reports"
     link.symlink_to(target)
     settings = load_settings(reports_dir=link, warehouse=tmp_path / "w" / "tthc.duckdb")
-    staged = flows.staging_reports(settings, "run1")
-    assert staged.parent == target.parent
-    staged.mkdir()
-    (staged / "index.html").write_text("new")
-    old = flows._swap_reports(staged, flows.published_reports(settings), "run1", settings)
+    stage = publish.staging(settings, "run1")
+    assert stage.reports.parent == target.parent
+    publish.prepare_reports(stage)  # a hard-linked copy of the published folder, dotfiles included
+    assert (stage.reports / ".htaccess").read_text() == "keep me"
+    new_page = stage.reports / ".index.html.tmp"
+    new_page.write_text("new")
+    new_page.replace(stage.reports / "index.html")  # pages are replaced, never rewritten in place
+    assert (target / "index.html").read_text() == "old"
+    settings.warehouse.parent.mkdir(parents=True)
+    stage.warehouse.write_bytes(b"warehouse")
+    publish.publish(stage)
     assert link.is_symlink() and (link / "index.html").read_text() == "new"
     assert (link / ".htaccess").read_text() == "keep me"
-    assert old == target.parent / ".tthc.old-run1" and (old / "index.html").read_text() == "old"
-    flows._restore_reports(old, flows.published_reports(settings), target.parent / ".tthc.discard")
-    assert link.is_symlink() and (link / "index.html").read_text() == "old"
+    assert not stage.reports.exists() and settings.warehouse.read_bytes() == b"warehouse"
 
 
 def test_logs_carry_no_personal_data(world, capfd, caplog):

@@ -13,8 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.ingest.load import build_warehouse, ingest_and_build
+from pipeline.jobs import ingest_and_build
 from pipeline.settings import load_settings
+from pipeline.warehouse.build import build_warehouse
 
 HEADER = "Mã hồ sơ,Mã TTHC,Tên thủ tục,Lĩnh vực,Đơn vị xử lý,Hình thức nộp,Ngày tiếp nhận,Ngày hẹn trả,Ngày kết thúc xử lý,Ngày trả kết quả,Trạng thái,Chủ hồ sơ,Số điện thoại"
 
@@ -135,7 +136,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from pipeline.ingest.load import ingest_and_build
+    from pipeline.jobs import ingest_and_build
     from pipeline.settings import load_settings
     s = load_settings(raw_dir=Path(sys.argv[1]), warehouse=Path(sys.argv[2]), as_of="2025-03-31")
     ingest_and_build(s)

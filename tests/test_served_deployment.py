@@ -20,7 +20,7 @@ import httpx
 import pytest
 from test_flows import AS_OF, FIRST_EXPORT, write_csv
 
-from pipeline import flows
+from pipeline import flows, runtime
 from pipeline.cli import main
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -154,11 +154,11 @@ def test_serve_without_server_is_one_line_error(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "is not reachable" in err and "prefect server start" in err
 
     with temporary_settings(restore_defaults={PREFECT_API_URL}), pytest.raises(RuntimeError, match="ephemeral"):
-        flows.check_prefect_server()
+        runtime.check_prefect_server()
 
 
 def test_schedule_is_the_setting_in_vietnam_time():
     from pipeline.settings import load_settings
 
-    schedule = flows.build_schedule(load_settings(schedule_cron="30 1 * * 1-5"))
+    schedule = runtime.build_schedule(load_settings(schedule_cron="30 1 * * 1-5").schedule_cron)
     assert (schedule.cron, schedule.timezone) == ("30 1 * * 1-5", "Asia/Ho_Chi_Minh")

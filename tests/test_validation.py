@@ -11,29 +11,25 @@ from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from pipeline import db
-from pipeline.reference import PROCEDURE_COLUMNS, load_procedures
-from pipeline.settings import load_settings
-from pipeline.validate.marts import check_marts, check_marts_detailed, unknown_rated_cases
-from pipeline.validate.report import summarise_quarantine, write_validation_report
-from pipeline.validate.rows import (
+from pipeline.ingest.check import (
     CaseExport,
     RatingExport,
-    calendar_for,
     check_cases,
     check_cases_many,
     check_ratings,
     check_ratings_many,
     latest_allowed,
-    legal_due,
     normalise_text,
     rating_scale,
 )
-from pipeline.validate.run import validate_files
+from pipeline.reference import PROCEDURE_COLUMNS, load_procedures
+from pipeline.settings import load_settings
+from pipeline.validate.marts import check_marts, check_marts_detailed, unknown_rated_cases
+from pipeline.validate.report import summarise_quarantine, write_validation_report
 from pipeline.validate.suites import SEVERITIES, load_suite_specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,7 +146,6 @@ CASE_FAILURES = {
     "finished_on_finished_status": case(25, finished_at=None),
     "returned_after_finished": case(26, returned_at=t("2025-03-05 09:00")),
     "procedure_in_catalogue": case(27, procedure_code="9.999998"),
-    "due_within_legal_limit": case(28, due_at=t("2025-03-14 08:00")),
     "case_id_unique_in_file": case(29, case_id="000.00.20.H55-000003", status=9),
 }
 CASE_FAILURES["not_exact_duplicate"] = case(2, source_row=23)
@@ -183,7 +178,6 @@ EXPECTED_VALUE = {
     "not_exact_duplicate": "000.00.20.H55-000002",
     "returned_after_finished": "returned_at=2025-03-05 09:00:00; finished_at=2025-03-06 10:00:00",
     "procedure_in_catalogue": "9.999998",
-    "due_within_legal_limit": "due_at=2025-03-14 08:00:00; legal_due_at=2025-03-10 08:00:00",
     "case_id_unique_in_file": "000.00.20.H55-000003 (rows 3, 29)",
     "finished_on_finished_status": "finished_at=; status=10",
 }
@@ -235,7 +229,7 @@ def _result(checks, spec):
 
 
 def test_suites_are_gx_json_with_severity_and_descriptions(specs):
-    assert set(specs) == {"cases", "supplements", "ratings", "marts"}
+    assert set(specs) == {"cases", "supplements", "ratings", "built_cases", "marts"}
     for suite in specs.values():
         raw = json.loads(suite.path.read_text(encoding="utf-8"))
         assert raw["name"] == suite.name and raw["meta"]["suite_version"] >= 1
@@ -302,7 +296,7 @@ def test_clean_rows_pass_everything(case_checks):
 def test_quarantine_and_findings_never_show_applicant_data(case_checks):
     for table in (case_checks.quarantine, case_checks.findings):
         assert not table["raw_value"].dropna().str.contains(r"\bh\d+\b").any()
-        assert list(table.columns) == (["source_row", "field", "raw_value", "reason", "expectation"]
+        assert list(table.columns) == (["source_row", "case_id", "field", "raw_value", "reason", "expectation"]
                                        if table is case_checks.quarantine else
                                        ["source_row", "case_id", "field", "raw_value", "finding", "expectation"])
 
@@ -540,17 +534,6 @@ def test_export_time_tolerance(settings):
     assert latest_allowed(None, meta, settings) > pd.Timestamp.now()
 
 
-def test_vectorised_legal_due_matches_the_calendar(settings):
-    calendar = calendar_for(settings)
-    starts = pd.to_datetime(["2025-01-24 16:30", "2025-04-29 09:00", "2025-03-07 18:00", "2025-02-01 10:00",
-                             "2024-12-31 11:45", "2025-08-29 14:00"])
-    for amount, unit in ((5, "working_days"), (7, "calendar_days"), (4, "hours"), (0.5, "working_days")):
-        expected = calendar.add_limit_many(list(starts), [amount] * len(starts), [unit] * len(starts))
-        got = legal_due(starts.to_numpy(dtype="datetime64[ns]"), np.full(len(starts), float(amount)),
-                        np.array([unit] * len(starts), dtype=object), calendar)
-        assert [pd.Timestamp(g) for g in got] == [pd.Timestamp(e) for e in expected], unit
-
-
 # --- marts -------------------------------------------------------------------------------------------
 
 KPI_COLUMNS = ["period_scheme", "period", "dimension", "dimension_value", "received_total", "received_online",
@@ -654,40 +637,25 @@ def test_report_is_offline_escaped_and_lists_every_expectation(case_checks, rati
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", html, re.I)
 
 
-def test_validate_files_prints_one_line_per_file(settings, procedures, tmp_path):
-    good, broken, ratings = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
-    for path in (good, broken, ratings):
-        path.write_text("x", encoding="utf-8")
+def test_validate_checks_every_file_without_storing_and_names_the_rejected_one(settings, tmp_path, capsys):
+    from fixtures_exports import CSV_HEADER, csv_rows, write_csv
 
-    def read_export(path, _settings):
-        if path == broken:
-            raise ValueError(f"{path}: no header row found")
-        if path == ratings:
-            return SimpleNamespace(kind="ratings", ratings=ratings_frame([("C1", "2025-03-07", "Hài lòng", 2)]),
-                                   exported_at=EXPORTED, quarantine=pd.DataFrame(), rows_read=1)
-        return SimpleNamespace(kind="cases", cases=cases_frame([case(2), case(3, status=None), case(4), case(5)]),
-                               supplements=supplements_frame([]), exported_at=EXPORTED, rows_read=4,
-                               quarantine=pd.DataFrame([{"source_row": 9, "field": "received_at",
-                                                         "raw_value": "32/13/2025", "reason": "bad date"}]))
-
-    lines = []
-    run = validate_files([good, broken, ratings], settings, read_export, procedures=procedures, echo=lines.append)
-    assert sorted(lines) == sorted([f"ok        {good}: 4 rows, 2 quarantined, 0 findings",
-                                    f"rejected  {broken}: no header row found",
-                                    f"ok        {ratings}: 1 rows, 0 quarantined, 0 findings"])
-    report = run.write_report(settings.reports_dir, settings.expectations_dir)
-    html = report.read_text(encoding="utf-8")
-    assert str(broken) in html and "Bị loại" in html and "bad date" in html
-
-
-def test_validate_command_exit_code(settings, tmp_path, monkeypatch, capsys):
-    pytest.importorskip("pipeline.ingest.readers")
-    from pipeline.validate import run as run_module
+    from pipeline.cli import main
 
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "notes.docx").write_text("not an export", encoding="utf-8")
-    local = settings.model_copy(update={"raw_dir": raw, "reports_dir": tmp_path / "reports"})
-    assert run_module.validate_command(local) == 3
+    write_csv(raw / "cases.csv", CSV_HEADER, csv_rows())
+    (raw / "notes.docx").write_bytes(b"PK\x03\x04 not an export at all")
+    (raw / "ratings.csv").write_text("Mã hồ sơ,Thời gian đánh giá,Mức độ hài lòng\nC1,07/03/2025 09:00,Hài lòng\n",
+                                     encoding="utf-8")
+    warehouse = tmp_path / "wh" / "tthc.duckdb"
+    code = main(["validate", "--raw", str(raw), "--reports", str(tmp_path / "reports"),
+                 "--warehouse", str(warehouse), "--set", f"procedures_file={settings.procedures_file}"])
     out = capsys.readouterr().out
-    assert "unsupported file type" in out and (tmp_path / "reports" / "validation" / "index.html").exists()
+    assert code == 3
+    lines = [line for line in out.splitlines() if line.startswith(("ok", "rejected"))]
+    assert len(lines) == 3
+    assert any(line.startswith("rejected") and "notes.docx" in line for line in lines)
+    assert any(line.startswith("ok") and "cases.csv" in line for line in lines)
+    assert (tmp_path / "reports" / "validation" / "index.html").exists()
+    assert not (warehouse.parent / "raw_parquet" / "files").exists()  # nothing stored

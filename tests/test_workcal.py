@@ -38,12 +38,6 @@ def test_new_year_on_weekend_is_observed(cal):
     assert cal.is_working_day(date(2022, 1, 4))
 
 
-def test_add_working_days_skips_tet(cal):
-    assert cal.add_working_days(datetime(2025, 1, 24, 9, 0), 1) == datetime(2025, 2, 3, 9, 0)
-    assert cal.add_working_days(datetime(2025, 1, 24, 7, 0), 1) == datetime(2025, 1, 24, 17, 0)
-    assert cal.add_working_days(datetime(2025, 4, 25, 10, 0), 1) == datetime(2025, 4, 26, 10, 0)
-
-
 def test_receipt_after_hours_starts_next_session(cal):
     assert cal.next_working_moment(datetime(2025, 1, 24, 18, 0)) == datetime(2025, 2, 3, 7, 0)
     assert cal.next_working_moment(datetime(2025, 3, 3, 12, 0)) == datetime(2025, 3, 3, 13, 30)
@@ -59,16 +53,7 @@ def test_working_hours_between(cal):
     assert cal.working_hours_between(datetime(2025, 3, 4, 7, 0), datetime(2025, 3, 3, 7, 0)) == -8.0
 
 
-def test_calendar_days_landing_on_a_day_off_move_to_next_working_day(cal):
-    assert cal.add_calendar_days(datetime(2025, 1, 20, 9, 0), 10) == datetime(2025, 2, 3, 17, 0)
-    assert cal.add_calendar_days(datetime(2025, 3, 3, 9, 0), 2) == datetime(2025, 3, 5, 9, 0)
-
-
-def test_add_limit_units(cal):
-    start = datetime(2025, 3, 3, 9, 0)
-    assert cal.add_limit(start, 3, "working_days") == datetime(2025, 3, 6, 9, 0)
-    assert cal.add_limit(start, 8, "hours") == datetime(2025, 3, 4, 9, 0)
-    assert cal.add_limit(start, 7, "calendar_days") == datetime(2025, 3, 10, 9, 0)
+# The legal time limits (working days, calendar days, hours) are the warehouse's: tests/test_legal_due.py.
 
 
 def test_is_working_time(cal):
@@ -87,6 +72,6 @@ def test_overrides_file_and_sessions(tmp_path):
     assert not cal.is_working_day(date(2025, 3, 3))
     assert cal.is_working_day(date(2025, 3, 8))
     assert cal.minutes_per_day == 240
-    assert cal.add_working_days(datetime(2025, 3, 7, 9, 0), 1) == datetime(2025, 3, 8, 9, 0)
+    assert cal.add_working_hours(datetime(2025, 3, 7, 9, 0), 4) == datetime(2025, 3, 8, 9, 0)
     with pytest.raises(ValueError):
         parse_sessions("12:00-08:00")

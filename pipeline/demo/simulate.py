@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.demo.catalogue import JSON_UNIT, RATING_LEVELS, fake_applicants
+from pipeline.warehouse.build import legal_due_times
 from pipeline.workcal import WorkCalendar
 
 NAT = np.datetime64("NaT", "s")
@@ -159,7 +160,8 @@ def simulate_world(cal: WorkCalendar, catalogue: pd.DataFrame, seed: int, start:
     limit_amount = catalogue["limit_amount"].to_numpy()[proc]
     limit_unit = catalogue["limit_unit"].to_numpy()[proc]
     starts = pd.to_datetime(received_min).to_pydatetime().tolist()
-    due = np.array(cal.add_limit_many(starts, limit_amount.tolist(), limit_unit.tolist()), dtype="datetime64[s]")
+    due = np.array(legal_due_times(cal, zip(starts, limit_amount.tolist(), limit_unit.tolist(), strict=True)),
+                   dtype="datetime64[s]")
     d_idx = clock.idx(due)
     due_day_start = clock.cum_before[clock.day_number(due)]
 

@@ -110,6 +110,10 @@ class ReadResult:
     skipped: pd.DataFrame
     header_map: dict[str, str] = field(default_factory=dict)
     unmapped_headers: list[str] = field(default_factory=list)
+    column_fates: pd.DataFrame | None = None  # COLUMN_FATE_COLUMNS, one row per column of the header
+    # applicant names seen in the file's personal-data columns: used to mask free text (the file name
+    # included) while the file is stored; never stored themselves
+    personal_names: frozenset[str] = frozenset()
 
     def rows(self, record: str) -> pd.DataFrame:
         """The rows of one record (empty, with its columns, when the file has none)."""
@@ -183,6 +187,7 @@ class _Part:
     quarantine: pd.DataFrame
     skipped: pd.DataFrame
     kinds: dict[str, list[int]]  # row_kind -> source rows (for the layout description)
+    personal_names: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -444,7 +449,11 @@ def _build(
     kind_rows: dict[str, list[int]] = {}
     for p in skipped_pos:
         kind_rows.setdefault(kinds[p], []).append(int(source_rows[p]))
-    return _Part(n, records, quarantine, skipped, kind_rows)
+    names: set[str] = set()
+    for column in columns:
+        if column.target == "applicant_name":
+            names.update(v for v in text_series(raw[column.key]).dropna().unique().tolist() if isinstance(v, str))
+    return _Part(n, records, quarantine, skipped, kind_rows, frozenset(names))
 
 
 def _hashes(raw: pd.DataFrame, columns: list[ColumnInfo], good_idx: np.ndarray, ctx: _Context) -> pd.Series:
@@ -518,6 +527,28 @@ def _header_map(columns: list[ColumnInfo]) -> tuple[dict[str, str], list[str]]:
     return mapping, unmapped
 
 
+COLUMN_FATE_COLUMNS = ("column_index", "header", "fate", "field", "note")
+
+
+def column_fates(columns: list[ColumnInfo]) -> pd.DataFrame:
+    """What became of every column of the header: mapped to a field, dropped as personal data, ignored
+    (a known non-field such as STT) or unmapped."""
+    rows = []
+    for column in columns:
+        if column.target in PII_FIELDS:
+            fate, note = "personal_data_dropped", "dữ liệu cá nhân: không lưu"
+        elif column.target == IGNORE:
+            fate, note = "ignored", "cột không mang dữ liệu cần nạp (số thứ tự…)"
+        elif column.target:
+            fate, note = "mapped", None
+        else:
+            fate, note = "unmapped", None
+        rows.append((column.index, column.label or "", fate, column.field_name if fate == "mapped" else None, note))
+    frame = pd.DataFrame(rows, columns=list(COLUMN_FATE_COLUMNS))
+    frame["column_index"] = frame["column_index"].astype("int64")
+    return frame
+
+
 def _concat(frames: list[pd.DataFrame], columns: Sequence[str] | Record) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
@@ -562,6 +593,8 @@ def _result(
         skipped=_concat([p.skipped for p in parts], SKIPPED_COLUMNS),
         header_map=header_map,
         unmapped_headers=unmapped,
+        column_fates=column_fates(columns),
+        personal_names=frozenset(n for p in parts for n in p.personal_names),
     )
 
 

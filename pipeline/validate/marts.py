@@ -60,6 +60,46 @@ def check_marts(con: duckdb.DuckDBPyConnection, expectations_dir: Path | str | N
     return check_marts_detailed(con, expectations_dir)[0]
 
 
+BUILT_CASES_SQL = """
+select c.case_id, c.due_at, c.legal_due_at, f.due_beyond_legal_limit, c.source_file, c.source_row, c.file_sha
+from intermediate.case_facts as f
+inner join core.case as c using (case_id)
+where f.due_beyond_legal_limit is not null
+order by c.source_file, c.source_row, c.case_id
+"""
+FINDING_COLUMNS = ["source_row", "case_id", "field", "raw_value", "finding", "expectation", "source_file", "file_sha"]
+
+
+def check_warehouse_rows(con: duckdb.DuckDBPyConnection, expectations_dir: Path | str | None = None
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(results, findings) of the built warehouse: the ``built_cases`` suite on the cases' legal-limit
+    judgement (computed once, in SQL) and ratings of cases that are not in ``core.case``."""
+    runner = get_runner(expectations_dir)
+    frame = con.execute(BUILT_CASES_SQL).df()
+    frame.index = pd.RangeIndex(len(frame), name="case_row")
+    found = [unknown_rated_cases(con)]
+    outcomes = runner.run("built_cases", "rows", frame, {})
+    for outcome in outcomes:
+        spec = outcome.spec
+        if outcome.success is not False or not len(outcome.rows):
+            continue
+        rows = frame.iloc[np.asarray(outcome.rows, dtype=np.int64)]
+        found.append(pd.DataFrame({
+            "source_row": rows["source_row"].to_numpy(),
+            "case_id": rows["case_id"].to_numpy(),
+            "field": spec.report_field,
+            "raw_value": ("due_at=" + rows["due_at"].dt.strftime("%Y-%m-%d %H:%M:%S") + "; legal_due_at="
+                          + rows["legal_due_at"].dt.strftime("%Y-%m-%d %H:%M:%S")).to_numpy(),
+            "finding": f"{spec.reason} ({spec.type})",
+            "expectation": spec.type,
+            "source_file": rows["source_file"].to_numpy(),
+            "file_sha": rows["file_sha"].to_numpy(),
+        }))
+    found = [f for f in found if len(f)]
+    findings = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FINDING_COLUMNS)
+    return results_frame(outcomes), findings
+
+
 def unknown_rated_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Findings for ratings whose case is not in ``core.case`` (evaluated after loading)."""
     return con.execute(

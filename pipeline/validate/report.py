@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from pipeline import db
 from pipeline.validate.suites import SUITE_NAMES, load_suite_specs
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -196,3 +197,26 @@ def write_validation_report(
     temporary.write_text(html, encoding="utf-8")
     temporary.replace(target)
     return target
+
+
+def write_warehouse_validation_report(settings) -> Path:
+    """The validation report of a built warehouse (its ``ops`` tables): the checks of every file, its
+    quarantined rows and findings, the files rejected by this run, and the checks of the built marts."""
+    con = db.connect(settings.warehouse, read_only=True)
+    try:
+        results = con.execute("select * from ops.validation_result").df()
+        quarantine = con.execute("select * from ops.quarantine").df()
+        files = con.execute(
+            """
+            select f.file_path as source_file, f.status, f.reason, f.rows_read, f.rows_quarantined,
+                   coalesce(n.findings, 0) as findings
+            from ops.file as f
+            left join (select file_sha, count(*) as findings from ops.finding group by file_sha) as n
+                on n.file_sha = f.sha256
+            order by f.file_path
+            """
+        ).df()
+    finally:
+        con.close()
+    return write_validation_report(results, summarise_quarantine(quarantine), Path(settings.reports_dir),
+                                   files=files, expectations_dir=settings.expectations_dir)

@@ -1,18 +1,11 @@
--- One current row per case: the state ranked first in raw.valid_case_row, with the end time
--- chosen by the end-time rule ($end_time_rule) and the counts the measures need.
+-- One current row per case (staging.current_case_row), with the end time chosen by the end-time rule
+-- ($end_time_rule), the legal due time (staging.legal_due; a case exported without an appointment takes
+-- it as its due_at, due_at_source 'computed') and the counts the measures need.
 insert into core.case
-with ranked as (
-    select
-        *,
-        row_number() over (
-            partition by case_id
-            order by lifecycle_stage desc, exported_at desc, file_sha desc, source_row desc
-        ) as recency
-    from raw.valid_case_row
+with current_row as (
+    select * from staging.current_case_row
 ),
-current_row as (
-    select * from ranked where recency = 1
-),
+
 history as (
     select
         case_id,
@@ -33,8 +26,10 @@ select
     c.status not in (1, 3) as in_scope,
     c.status in (7, 8, 9, 10) as is_resolved,
     c.received_at,
-    c.due_at,
-    case when c.due_at is not null then 'export' end as due_at_source,
+    coalesce(c.due_at, ld.legal_due_at) as due_at,
+    case when c.due_at is not null then 'export' when ld.legal_due_at is not null then 'computed' end
+        as due_at_source,
+    ld.legal_due_at,
     c.finished_at,
     c.returned_at,
     case
@@ -61,4 +56,5 @@ select
     c.file_sha
 from current_row as c
 left join history as h using (case_id)
-left join core.procedure as p using (procedure_code);
+left join core.procedure as p using (procedure_code)
+left join staging.legal_due as ld using (case_id);

@@ -13,10 +13,9 @@ supplement expectations), not per row, so a batch of files is validated in three
   ``latest_allowed`` (the file's export time plus tolerance), ``<time>_latest`` (the time, or the end
   of its day when the export gave a date only), ``procedure_known`` (rule 7: a missing
   due time is computed from the legal limit, so the procedure must be known), ``duplicate_of_row``
-  (for an exact copy of an earlier row of the same file, that row's number), ``legal_due_at`` /
-  ``legal_due_day_end`` (receipt plus the legal limit on the working calendar, and the start of the
-  next day: the latest acceptable appointment), ``case_received_at`` (supplements: the case's receipt
-  time), ``rating_key`` (ratings: the rating compared accent- and case-insensitively);
+  (for an exact copy of an earlier row of the same file, that row's number), ``case_received_at``
+  (supplements: the case's receipt time), ``rating_key`` (ratings: the rating compared accent- and
+  case-insensitively);
 - ``share`` stage: one row per file with the share of its rows quarantined.
 
 Each file then gets its own outcome of every expectation (element and failing counts over its rows),
@@ -36,11 +35,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.reference import load_procedures
 from pipeline.settings import Settings
 from pipeline.validate.suites import ExpectationSpec, SuiteRunner, get_runner, results_table
 from pipeline.workcal import WorkCalendar
 
-QUARANTINE_COLUMNS = ["source_row", "field", "raw_value", "reason", "expectation"]
+QUARANTINE_COLUMNS = ["source_row", "case_id", "field", "raw_value", "reason", "expectation"]
 FINDING_COLUMNS = ["source_row", "case_id", "field", "raw_value", "finding", "expectation"]
 CASE_TIMES = ("received_at", "due_at", "finished_at", "returned_at", "apology_at", "new_due_at")
 SUPPLEMENT_TIMES = ("requested_at", "received_at", "new_due_at")
@@ -106,8 +106,6 @@ def check_cases_many(exports: Iterable[CaseExport], settings: Settings,
     runner = get_runner(settings.expectations_dir)
     calendar = calendar_for(settings)
     if procedures is None:
-        from pipeline.reference import load_procedures
-
         procedures = load_procedures(settings)
     catalogue = procedures.drop_duplicates("procedure_code", keep="last").set_index("procedure_code")
     supplements = [e.supplements if e.supplements is not None else pd.DataFrame(columns=SUPPLEMENT_COLUMNS)
@@ -156,6 +154,31 @@ def check_ratings_many(exports: Iterable[RatingExport], settings: Settings) -> l
 def unchecked() -> RowChecks:
     """The outcome for rows no suite checks: nothing quarantined, nothing found."""
     return RowChecks(_empty(QUARANTINE_COLUMNS), _empty(FINDING_COLUMNS), results_table([]))
+
+
+def failed(reason: str) -> RowChecks:
+    """The outcome of a file whose checks could not run: rejected with a one-line reason."""
+    return RowChecks(_empty(QUARANTINE_COLUMNS), _empty(FINDING_COLUMNS), results_table([]), reason)
+
+
+def check_reads(items: list[tuple], settings: Settings) -> list[RowChecks]:
+    """Check read exports — (ReadResult, export time, path as shown) each — with the suite of their kind,
+    one validation per suite for all of them; one RowChecks per item, in order."""
+    checks: dict[int, RowChecks] = {}
+    by_kind: dict[str, list[int]] = {}
+    for position, (result, _, _) in enumerate(items):
+        by_kind.setdefault(result.kind, []).append(position)
+    if "cases" in by_kind:
+        positions = by_kind.pop("cases")
+        exports = [CaseExport(items[i][0].cases, items[i][0].supplements, items[i][1], items[i][2]) for i in positions]
+        checks.update(zip(positions, check_cases_many(exports, settings), strict=True))
+    if "ratings" in by_kind:
+        positions = by_kind.pop("ratings")
+        exports = [RatingExport(items[i][0].ratings, items[i][1], items[i][2]) for i in positions]
+        checks.update(zip(positions, check_ratings_many(exports, settings), strict=True))
+    for positions in by_kind.values():  # directive and feedback suites come with their marts
+        checks.update((i, unchecked()) for i in positions)
+    return [checks[i] for i in range(len(items))]
 
 
 # --- settings-derived values ---------------------------------------------------------------------
@@ -245,38 +268,6 @@ def duplicate_of_row(records: pd.DataFrame) -> pd.array:
     return marked
 
 
-def legal_due(received_at: np.ndarray, amounts: np.ndarray, units: np.ndarray, calendar: WorkCalendar) -> np.ndarray:
-    """Receipt time plus the legal limit on the working calendar (NaT where it cannot be computed).
-
-    The same arithmetic as ``WorkCalendar.add_limit_many``, on whole columns: working days and hours
-    on the calendar's working-minute index; calendar days added, a result on a day off moved to the
-    end of the next working day. (``add_limit_many`` builds Python objects per row: 14 s a million.)
-    """
-    result = np.full(len(received_at), np.datetime64("NaT"), dtype="datetime64[ns]")
-    lowest = np.datetime64(calendar.origin, "ns")
-    highest = np.datetime64(f"{calendar.last_year}-01-01", "ns")  # a year of room for the limit itself
-    usable = ~np.isnat(received_at) & (received_at >= lowest) & (received_at < highest) & ~np.isnan(amounts)
-    for unit, minutes_per_unit in (("working_days", calendar.minutes_per_day), ("hours", 60)):
-        rows = usable & (units == unit)
-        if rows.any():
-            start = calendar.working_index(received_at[rows])
-            minutes = np.rint(amounts[rows] * minutes_per_unit).astype(np.int64)
-            result[rows] = calendar.moment_at_index(start + minutes).astype("datetime64[ns]")
-    rows = usable & (units == "calendar_days")
-    if rows.any():
-        working = calendar.days["is_working_day"].to_numpy(dtype=bool)
-        positions = np.arange(len(working))
-        next_working = np.minimum.accumulate(np.where(working, positions, len(working) - 1)[::-1])[::-1]
-        moment = received_at[rows] + (np.rint(amounts[rows] * 86400).astype(np.int64) * np.timedelta64(1, "s"))
-        origin = np.datetime64(calendar.origin, "D")
-        day = np.clip((moment.astype("datetime64[D]") - origin).astype(np.int64), 0, len(working) - 1)
-        last_end = calendar.sessions[-1][1]
-        end_of_next = (origin + next_working[day].astype("timedelta64[D]")).astype("datetime64[ns]") + np.timedelta64(
-            last_end.hour * 60 + last_end.minute, "m")
-        result[rows] = np.where(working[day], moment, end_of_next)
-    return result
-
-
 def day_end_if_date_only(values: np.ndarray) -> np.ndarray:
     """A time, or the last instant of its day when the export gave a date only (00:00:00 exactly).
 
@@ -311,12 +302,6 @@ def prepare_cases(cases: pd.DataFrame, catalogue: pd.DataFrame, calendar: WorkCa
     codes = cases["procedure_code"]
     columns["procedure_known"] = codes.isin(catalogue.index).to_numpy(dtype=bool)
     columns["duplicate_of_row"] = duplicate_of_row(cases)
-    amounts = pd.to_numeric(codes.map(catalogue["limit_amount"]), errors="coerce").to_numpy(dtype=float)
-    units = codes.map(catalogue["limit_unit"]).astype(object).to_numpy()
-    due = legal_due(columns["received_at"], amounts, units, calendar)
-    due[np.isnat(columns["due_at"])] = np.datetime64("NaT")  # only checked where the export gave one
-    columns["legal_due_at"] = due
-    columns["legal_due_day_end"] = (due.astype("datetime64[D]") + np.timedelta64(1, "D")).astype("datetime64[ns]")
     return pd.DataFrame(columns, index=cases.index)
 
 
@@ -435,11 +420,11 @@ def _entries(spec: ExpectationSpec, positions: np.ndarray, prepared: pd.DataFram
         "raw_value": raw_value.to_numpy(dtype=object),
         "expectation": spec.type,
     })
+    entries["case_id"] = _column_values("case_id", positions, prepared, original).to_numpy(dtype=object)
     if spec.severity == "reject_row":
         entries["reason"] = text
         return entries[["file_no", *QUARANTINE_COLUMNS]]
     entries["finding"] = text
-    entries["case_id"] = _column_values("case_id", positions, prepared, original).to_numpy(dtype=object)
     return entries[["file_no", *FINDING_COLUMNS]]
 
 

@@ -103,12 +103,7 @@ with cases as (
         c.end_at,
         c.apology_at,
         coalesce(c.reschedule_count, 0) as reschedule_count,
-        p.limit_amount,
-        p.limit_unit,
-        -- the legal limit applied to the receipt time, for calendar-day limits
-        c.received_at + to_days(cast(floor(p.limit_amount) as integer))
-            + to_microseconds(cast(round((p.limit_amount - floor(p.limit_amount)) * 86400e6) as bigint))
-            as legal_calendar_due_at,
+        c.legal_due_at,
         coalesce(c.unit, '(không xác định)') as unit_value,
         coalesce(c.sector, p.sector, c.sector_code, p.sector_code, '(không xác định)') as sector_value,
         coalesce(c.procedure_code, '(không xác định)') as procedure_value,
@@ -146,8 +141,6 @@ indexed as (
         case when cases.end_at < cases.received_at then cases.received_at else cases.end_at end as placed_end_at,
         cases.apology_at,
         cases.reschedule_count,
-        cases.limit_amount,
-        cases.limit_unit,
         d_rec.cum_minutes_before + case when d_rec.is_working_day then m_rec.worked_before else 0 end
             as received_idx,
         d_due.cum_minutes_before + case when d_due.is_working_day then m_due.worked_before else 0 end
@@ -157,9 +150,8 @@ indexed as (
         -- half-day slot of the due moment: the day and the session holding the last minute before it
         date_diff('day', date '1970-01-01', cast(cases.due_at as date)) * 10
             - case when m_due.minute_of_day = 0 then 10 else 0 end + m_due.previous_session_no as due_slot,
-        cases.legal_calendar_due_at,
-        d_leg.is_working_day as legal_day_is_working,
-        d_leg.cum_minutes_before as legal_day_cum_minutes,
+        d_leg.cum_minutes_before + case when d_leg.is_working_day then m_leg.worked_before else 0 end
+            as legal_idx,
         ratings.first_rated_at
     from cases
     inner join intermediate.case_dims as dims
@@ -176,23 +168,17 @@ indexed as (
     left join core.work_day as d_apo on d_apo.day = cast(cases.apology_at as date)
     left join core.work_minute as m_apo
         on m_apo.minute_of_day = hour(cases.apology_at) * 60 + minute(cases.apology_at)
-    left join core.work_day as d_leg on d_leg.day = cast(cases.legal_calendar_due_at as date)
+    left join core.work_day as d_leg on d_leg.day = cast(cases.legal_due_at as date)
+    left join core.work_minute as m_leg
+        on m_leg.minute_of_day = hour(cases.legal_due_at) * 60 + minute(cases.legal_due_at)
     left join ratings on ratings.case_id = cases.case_id
 )
 
 select
-    indexed.* exclude (limit_amount, limit_unit, legal_calendar_due_at, legal_day_is_working, legal_day_cum_minutes,
-        apology_idx),
-    -- appointment check (DESIGN §6): the due moment is later than the legal limit allows
-    case
-        when limit_amount is null then null
-        when limit_unit = 'working_days' then due_idx - received_idx > round(limit_amount * $day_minutes)
-        when limit_unit = 'hours' then due_idx - received_idx > round(limit_amount * 60)
-        -- a calendar-day limit ending on a day off moves to the end of the next working day
-        when limit_unit = 'calendar_days' and legal_day_is_working
-            then date_trunc('minute', due_at) > date_trunc('minute', legal_calendar_due_at)
-        when limit_unit = 'calendar_days' then due_idx > legal_day_cum_minutes + $day_minutes
-    end as due_beyond_legal_limit,
+    indexed.* exclude (legal_idx, apology_idx),
+    -- appointment check (DESIGN §6): the due moment is later, in working time, than the legal limit
+    -- (core.case.legal_due_at) allows
+    due_idx > legal_idx as due_beyond_legal_limit,
     -- the apology was issued at least $apology_lead_minutes working minutes before the due moment
     case when apology_at is not null then apology_idx <= due_idx - $apology_lead_minutes end
         as apology_issued_timely

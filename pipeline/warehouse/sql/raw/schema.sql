@@ -10,8 +10,12 @@ create table ops.file (
     rows_read bigint, rows_loaded bigint, rows_skipped bigint, rows_quarantined bigint,
     ingested_at timestamp, run_id varchar
 );
+create table ops.column_fate (
+    column_index integer, header varchar, fate varchar, field varchar, note varchar,
+    file_sha varchar, source_file varchar, exported_at timestamp
+);
 create table ops.quarantine (
-    source_row integer, field varchar, raw_value varchar, reason varchar, expectation varchar,
+    source_row integer, case_id varchar, field varchar, raw_value varchar, reason varchar, expectation varchar,
     file_sha varchar, source_file varchar, exported_at timestamp
 );
 create table ops.finding (

@@ -1,0 +1,345 @@
+"""The ingest stage: discover → read → check → store, one loop for every caller.
+
+``tthc ingest``, ``tthc validate`` (which checks without storing) and the nightly flow all go through
+the same three steps:
+
+1. :func:`plan` — find the files (:mod:`.discover`), hash them, drop contents already ingested, read
+   identical copies once, and pack the rest into *groups* of similar size;
+2. :func:`process_group` — a pure function of (files, settings): read every file of the group
+   (:mod:`.readers`), check the group's rows with the expectation suites in one validation per suite
+   (:mod:`.check`; Great Expectations' cost is mostly fixed per run, so checking two hundred small files
+   one by one would cost minutes), and store each file (:mod:`.store`) or, when validating, keep its
+   results for the report;
+3. the caller maps step 2 over the groups: :func:`run_ingest` with a thread pool, the flow with Prefect's
+   task runner (threads by default; Dask worker processes need no other change).
+
+A file that cannot be read, checked or stored is rejected with a one-line reason naming it; the other
+files go on. A rejected file is recorded in ``ops.file`` and is never marked ingested, so a rejected
+copy of an export never hides the real one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.ingest import check, store
+from pipeline.ingest.discover import Found, discover_exports, export_time_from_path, file_sha256, preferred
+from pipeline.ingest.readers import FileRejected, ReadResult, read_export
+from pipeline.ingest.store import FileOutcome, masked_path
+from pipeline.settings import Settings
+
+log = logging.getLogger("pipeline.ingest")
+
+GROUP_BYTES = 64 << 20  # bytes of exports checked together (≈ 300,000 CSV rows): bounds a group's memory
+HASH_ATTEMPTS = 3  # reading a file's bytes is retried on transient I/O errors (network shares)
+
+
+@dataclass(frozen=True)
+class Export:
+    """One content to read: the file to read it from and identical copies of it elsewhere in the folder."""
+
+    path: Path
+    sha: str
+    size: int
+    copies: tuple[Path, ...] = ()
+
+
+@dataclass
+class ReadExport:
+    """An export read but not yet checked."""
+
+    export: Export
+    result: ReadResult
+    exported_at: datetime
+
+    @property
+    def path(self) -> Path:
+        return self.export.path
+
+    @property
+    def sha(self) -> str:
+        return self.export.sha
+
+
+@dataclass
+class CheckedFile:
+    """What the checks said of one file (kept when validating without storing, for the report)."""
+
+    path: str
+    status: str
+    reason: str | None
+    results: pd.DataFrame
+    quarantine: pd.DataFrame
+
+
+@dataclass
+class GroupResult:
+    """The outcome of every file of a group (and, when validating, the checks behind them)."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    checked: list[CheckedFile] = field(default_factory=list)
+
+
+@dataclass
+class IngestPlan:
+    """The groups to read and the files decided without reading them."""
+
+    groups: list[list[Export]]
+    outcomes: list[FileOutcome]
+    files_seen: int
+
+
+@dataclass
+class IngestResult:
+    """The outcome of one pass of the ingest stage."""
+
+    run_id: str
+    files_seen: int = 0
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    checked: list[CheckedFile] = field(default_factory=list)
+
+    def having(self, *statuses: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status in statuses]
+
+    @property
+    def rejected_files(self) -> list[FileOutcome]:
+        return self.having("rejected")
+
+    @property
+    def new_files(self) -> list[FileOutcome]:
+        return self.having("loaded", "checked")
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(o.rows_loaded for o in self.new_files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(o.rows_quarantined for o in self.new_files)
+
+    def one_line(self) -> str:
+        """A one-line summary for the terminal and logs."""
+        return (
+            f"{self.files_seen} file(s) seen: {len(self.new_files)} new, {len(self.having('already_ingested'))} "
+            f"already ingested, {len(self.having('duplicate'))} duplicate copies, {len(self.rejected_files)} "
+            f"rejected; rows loaded {self.rows_loaded}, quarantined {self.rows_quarantined}"
+        )
+
+
+# --- 1. plan ----------------------------------------------------------------------------------------
+
+
+def discover(settings: Settings, paths: Iterable[Path] | None = None) -> list[Found]:
+    """The files under the given paths (default the raw folder)."""
+    paths = list(paths or [settings.raw_dir])
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"raw folder {masked_path(Path(path))} does not exist"
+                                    if Path(path) == Path(settings.raw_dir) else f"{masked_path(Path(path))}: no such file")
+    return discover_exports(paths)
+
+
+def hash_file(path: Path, attempts: int = HASH_ATTEMPTS) -> str:
+    """SHA-256 of a file's bytes, retried on transient I/O errors (not on a missing or forbidden file)."""
+    permanent = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+    for attempt in range(1, attempts + 1):
+        try:
+            return file_sha256(path)
+        except OSError as exc:
+            if isinstance(exc, permanent) or attempt == attempts:
+                raise
+            time.sleep(min(30, 2 * 5 ** (attempt - 1)))
+    raise AssertionError("unreachable")
+
+
+def plan(settings: Settings, found: list[Found], hashes: dict[Path, str | BaseException],
+         workers: int = 1, store_results: bool = True) -> IngestPlan:
+    """Which contents to read, in groups; files already ingested, copies and unusable files decided now."""
+    outcomes: list[FileOutcome] = []
+    by_sha: dict[str, list[Path]] = {}
+    for item in found:
+        digest = hashes.get(item.path)
+        if item.problem or isinstance(digest, BaseException) or digest is None:
+            reason = item.problem or f"cannot read ({_first_line(digest)})"
+            outcomes.append(FileOutcome(item.path, "", "rejected", f"{masked_path(item.path)}: {reason}"))
+            continue
+        by_sha.setdefault(digest, []).append(item.path)
+    done = store.ingested_hashes(settings) if store_results else set()
+    exports: list[Export] = []
+    for sha, paths in sorted(by_sha.items(), key=lambda kv: str(preferred(kv[1])[0])):
+        first, *copies = preferred(paths)
+        if sha in done:
+            outcomes += [FileOutcome(p, sha, "already_ingested") for p in paths]
+            continue
+        exports.append(Export(first, sha, first.stat().st_size, tuple(copies)))
+    return IngestPlan(group_exports(exports, workers), outcomes, len(found))
+
+
+def group_exports(exports: list[Export], workers: int = 1, group_bytes: int = GROUP_BYTES) -> list[list[Export]]:
+    """Exports packed into groups of about ``group_bytes`` (a large file alone), at least ``workers``
+    groups when there are that many files, in a stable order."""
+    if not exports:
+        return []
+    total = sum(e.size for e in exports)
+    budget = max(1, min(group_bytes, math.ceil(total / max(1, workers))))
+    groups: list[list[Export]] = []
+    current: list[Export] = []
+    size = 0
+    for export in sorted(exports, key=lambda e: str(e.path)):
+        if current and size + export.size > budget:
+            groups.append(current)
+            current, size = [], 0
+        current.append(export)
+        size += export.size
+    groups.append(current)
+    return groups
+
+
+# --- 2. read, check, store one group ----------------------------------------------------------------
+
+
+def read_one(export: Export, settings: Settings) -> ReadExport | FileOutcome:
+    """Read one export; a file the readers refuse or cannot read becomes a rejected outcome."""
+    try:
+        result = read_export(export.path, settings)
+    except FileRejected as exc:
+        return FileOutcome(export.path, export.sha, "rejected", _named(export.path, exc))
+    except Exception as exc:  # a reader bug or an unreadable file must not stop the other files
+        return FileOutcome(export.path, export.sha, "rejected", _named(export.path, f"cannot read ({_first_line(exc)})"))
+    exported_at = (result.exported_at or export_time_from_path(export.path)
+                   or datetime.fromtimestamp(export.path.stat().st_mtime))
+    return ReadExport(export, result, exported_at)
+
+
+def process_group(group: list[Export], settings: Settings, run_id: str, store_results: bool = True) -> GroupResult:
+    """Read, check and store (or, validating, only check) every export of a group; never raises for a file."""
+    out = GroupResult()
+    reads: list[ReadExport] = []
+    for export in group:
+        read = read_one(export, settings)
+        if isinstance(read, FileOutcome):
+            out.outcomes.append(record_rejection(read, settings, run_id, store_results))
+        else:
+            reads.append(read)
+    try:
+        checks = check.check_reads([(r.result, r.exported_at, masked_path(r.path)) for r in reads], settings)
+    except Exception as exc:  # a check that cannot run rejects the group's files, not the run
+        checks = [check.failed(_named(r.path, f"checks could not run ({_first_line(exc)})")) for r in reads]
+    for read, checked in zip(reads, checks, strict=True):
+        if store_results:
+            try:
+                outcome = store.store_export(read, checked, settings, run_id)
+            except Exception as exc:
+                outcome = record_rejection(FileOutcome(read.path, read.sha, "rejected",
+                                                        _named(read.path, f"cannot store ({_first_line(exc)})")),
+                                            settings, run_id, store_results)
+        else:
+            outcome = _checked_outcome(read, checked)
+            out.checked.append(CheckedFile(masked_path(read.path, read.result.personal_names), outcome.status,
+                                           outcome.reason, checked.results, checked.quarantine))
+        out.outcomes.append(outcome)
+    by_path = {o.path: o for o in out.outcomes}
+    for export in group:  # identical copies elsewhere in the folder follow their content
+        out.outcomes += _copies(export, by_path[export.path])
+    return out
+
+
+def _checked_outcome(read: ReadExport, checked) -> FileOutcome:
+    """The outcome of a file validated without storing."""
+    result = read.result
+    quarantined = set(result.quarantine["source_row"].astype(int)) | set(checked.quarantine["source_row"].astype(int))
+    loaded = int((~result.primary["source_row"].astype(int).isin(quarantined)).sum())
+    status = "rejected" if checked.rejected_reason else "checked"
+    return FileOutcome(read.path, read.sha, status, checked.rejected_reason, result.rows_read, loaded,
+                       len(result.skipped), len(quarantined), result.kind)
+
+
+def _copies(export: Export, outcome: FileOutcome) -> list[FileOutcome]:
+    if outcome.status == "rejected":
+        return [FileOutcome(p, export.sha, "rejected", f"{masked_path(p)}: same content as "
+                            f"{masked_path(export.path)}, rejected") for p in export.copies]
+    return [FileOutcome(p, export.sha, "duplicate", f"same content as {masked_path(export.path)}")
+            for p in export.copies]
+
+
+def record_rejection(outcome: FileOutcome, settings: Settings, run_id: str, store_results: bool = True) -> FileOutcome:
+    """Record a rejected file in this run's ops.file rows (when storing); returns the outcome as recorded."""
+    if not store_results:
+        return outcome
+    try:
+        return store.reject(outcome.path, outcome.sha256, outcome.reason or "rejected", run_id, settings)
+    except Exception:  # recording the rejection failed too: the run summary still names it
+        return outcome
+
+
+def _named(path: Path, reason: object) -> str:
+    """A one-line reason that names the file (masked) once."""
+    text = _first_line(reason) if not isinstance(reason, str) else reason.splitlines()[0] if reason else "rejected"
+    shown = masked_path(path)
+    for name in (str(path), path.name):
+        if text.startswith(name):
+            text = text[len(name):].lstrip(": ")
+    return f"{shown}: {text}"
+
+
+def _first_line(exc: object) -> str:
+    if isinstance(exc, BaseException):
+        text = str(exc).strip()
+        return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+    return str(exc).splitlines()[0] if exc else ""
+
+
+def record_plan_rejections(the_plan: IngestPlan, settings: Settings, run_id: str,
+                           store_results: bool = True) -> list[FileOutcome]:
+    """The plan's outcomes, with the files it rejected (unreadable, links out of the folder) recorded."""
+    return [record_rejection(o, settings, run_id, store_results) if o.status == "rejected" else o
+            for o in the_plan.outcomes]
+
+
+# --- 3. the loop ------------------------------------------------------------------------------------
+
+
+def run_ingest(settings: Settings, paths: Iterable[Path] | None = None, run_id: str | None = None,
+               store_results: bool = True, workers: int | None = None,
+               map_groups: Callable | None = None) -> IngestResult:
+    """Discover, hash and plan, then read, check and store every group (in a thread pool by default)."""
+    from pipeline.publish import new_run_id
+
+    run_id = run_id or new_run_id()
+    workers = workers or max(1, min(4, os.cpu_count() or 1))
+    found = discover(settings, paths)
+    hashes: dict[Path, str | BaseException] = {}
+    for item in found:
+        if item.problem is None:
+            try:
+                hashes[item.path] = hash_file(item.path)
+            except OSError as exc:
+                hashes[item.path] = exc
+    the_plan = plan(settings, found, hashes, workers, store_results)
+    result = IngestResult(run_id, the_plan.files_seen, record_plan_rejections(the_plan, settings, run_id,
+                                                                            store_results))
+
+    def one(group: list[Export]) -> GroupResult:
+        return process_group(group, settings, run_id, store_results)
+
+    if map_groups is None:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(one, the_plan.groups))
+    else:
+        done = map_groups(one, the_plan.groups)
+    for group_result in done:
+        result.outcomes += group_result.outcomes
+        result.checked += group_result.checked
+    for outcome in result.rejected_files:
+        log.warning("rejected %s", outcome.reason)
+    return result
