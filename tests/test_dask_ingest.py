@@ -27,7 +27,7 @@ def raw_rows(settings) -> list[tuple]:
 def raw_folder(tmp_path_factory):
     raw = tmp_path_factory.mktemp("dask") / "raw"
     for day in range(1, 7):
-        write_export(raw / f"2025-03-{day:02d}" / "cases.csv", [
+        write_export(raw / f"2025-03-{day + 2:02d}" / "cases.csv", [  # exported after the cases ended
             case_line(f"H55-{day:02d}{i:03d}", f"{day:02d}/03/2025 08:00", f"{day + 3:02d}/03/2025 08:00",
                       f"{day + 1:02d}/03/2025 10:00" if i % 2 else "", "Đã trả kết quả" if i % 2 else "Đang xử lý")
             for i in range(30)])
