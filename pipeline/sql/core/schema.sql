@@ -28,6 +28,8 @@ create table core.case (
     new_due_at         timestamp,
     reschedule_count   integer,               -- distinct new appointments seen across exports
     applicant_hash     varchar,               -- salted hash; never the identity itself
+    time_unknown       varchar,               -- times the export gave as a date only: 'received_at,due_at', …
+    end_time_unknown   boolean,               -- the end time (end_at) is a date without a time of day
     exported_at        timestamp,             -- export time of the file that gave this row
     source_file        varchar,
     source_row         integer,

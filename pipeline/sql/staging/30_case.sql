@@ -1,14 +1,37 @@
 -- One current row per case: the state ranked first in raw.valid_case_row, with the end time
 -- chosen by the end-time rule ($end_time_rule) and the counts the measures need.
+--
+-- A date without a time (DESIGN §8.1; raw time_unknown lists the fields the export gave as a date
+-- only): received at the start of that day's first working session, due (first and new appointment)
+-- at the end of its last session (core.work_minute: the sessions of the settings). An end time without
+-- a time of day stays at 00:00 with end_time_unknown set: intermediate.case_judgements judges it by day.
 insert into core.case
-with ranked as (
+with sessions as (
+    select
+        (select max(minute_of_day) from core.work_minute where worked_before = 0) as first_start_minute,
+        (select min(minute_of_day) from core.work_minute
+            where worked_before = (select max(worked_before) from core.work_minute)) as last_end_minute
+),
+anchored as (
+    select
+        r.* replace (
+            case when list_contains(string_split(coalesce(r.time_unknown, ''), ','), 'received_at')
+                then r.received_at + to_minutes(s.first_start_minute) else r.received_at end as received_at,
+            case when list_contains(string_split(coalesce(r.time_unknown, ''), ','), 'due_at')
+                then r.due_at + to_minutes(s.last_end_minute) else r.due_at end as due_at,
+            case when list_contains(string_split(coalesce(r.time_unknown, ''), ','), 'new_due_at')
+                then r.new_due_at + to_minutes(s.last_end_minute) else r.new_due_at end as new_due_at
+        )
+    from raw.valid_case_row as r, sessions as s
+),
+ranked as (
     select
         *,
         row_number() over (
             partition by case_id
             order by lifecycle_stage desc, exported_at desc, file_sha desc, source_row desc
         ) as recency
-    from raw.valid_case_row
+    from anchored
 ),
 current_row as (
     select * from ranked where recency = 1
@@ -54,6 +77,13 @@ select
     c.new_due_at,
     h.reschedule_count,
     c.applicant_hash,
+    c.time_unknown,
+    case
+        when c.status not in (7, 8, 9, 10) then null
+        when $end_time_rule = 'finished_only' or ($end_time_rule = 'finished_else_returned' and c.finished_at is not null)
+            then list_contains(string_split(coalesce(c.time_unknown, ''), ','), 'finished_at')
+        else list_contains(string_split(coalesce(c.time_unknown, ''), ','), 'returned_at')
+    end as end_time_unknown,
     c.exported_at,
     c.source_file,
     c.source_row,
