@@ -335,8 +335,9 @@ def _two_digit_years(texts: pa.Array, micros: np.ndarray, valid: np.ndarray, row
 
 
 def _epoch_micros(texts: pd.Series, tz: str) -> tuple[np.ndarray, np.ndarray]:
-    """Unix times (10 digits: seconds, 13: milliseconds) and .NET JSON dates /Date(ms±zone)/ as local times."""
-    digits = texts.str.extract(r"^(?:/Date\()?(-?\d{10}|-?\d{13})(?:[+-]\d{4})?(?:\)/)?$")[0]
+    """Unix times (10 digits: seconds, 13: milliseconds; never with a leading zero, which is a phone number)
+    and .NET JSON dates /Date(ms±zone)/ as local times."""
+    digits = texts.str.extract(r"^(?:/Date\()?(-?[1-9]\d{9}|-?[1-9]\d{12})(?:[+-]\d{4})?(?:\)/)?$")[0]
     found = digits.notna().to_numpy().copy()
     micros = np.zeros(len(texts), dtype=np.int64)
     if found.any():
