@@ -247,3 +247,31 @@ def test_no_personal_data_survives_in_any_output_frame(tmp_path):
     joined = "\n".join(texts)
     assert [value for value in PLANTED if value in joined] == []
     assert MASK in joined
+
+
+# ----------------------------------------------------------------------------- tthc inspect
+def test_inspect_shows_fates_parsed_rows_and_quarantine(tmp_path):
+    from io import StringIO
+
+    from pipeline.ingest.inspect import inspect_exports
+
+    header = ["STT", "Mã hồ sơ", "Ngày tiếp nhận", "Giờ tiếp nhận", "Ngày hẹn trả", "Trạng thái", "Chủ hồ sơ",
+              "Ngày đồng bộ"]
+    rows = [["1", "A-1", "03/03/2025", "14h35", "07/03/2025 17:00", "Đang xử lý", "Phạm Thị Riêng", "30/04/2025"],
+            ["2", "A-2", "03/03/2025", "08:00", "07/03/2025 17:00", "Hủy", "Phạm Thị Riêng", "30/04/2025"]]
+    (tmp_path / "raw").mkdir()
+    good = write_csv(tmp_path / "raw" / "hs_20250430_1800.csv", header, rows)
+    broken = tmp_path / "raw" / "other.csv"
+    broken.write_text("Cột A,Cột B\n1,2\n", encoding="utf-8")
+    out = StringIO()
+    assert inspect_exports([good], settings_for(tmp_path), out=out) == 0
+    text = out.getvalue()
+    assert "export time: 30/04/2025 18:00 (from file name)" in text
+    assert "Giờ tiếp nhận" in text and "time of day of received_at" in text
+    assert "03/03/2025 14:35" in text  # the date and the time column combined
+    assert "trạng thái không rõ nghĩa: 'Hủy'" in text
+    assert "'Ngày đồng bộ' holds dates but maps to no field" in text
+    assert "Phạm Thị Riêng" not in text
+    out = StringIO()
+    assert inspect_exports([tmp_path / "raw"], settings_for(tmp_path), out=out) == 1
+    assert "rejected: other.csv: header not recognised" in out.getvalue()

@@ -136,6 +136,7 @@ class ReadResult:
     skipped: pd.DataFrame
     header_map: dict[str, str] = field(default_factory=dict)
     unmapped_headers: list[str] = field(default_factory=list)
+    exported_at_source: str | None = None  # where exported_at was read: JSON envelope, export-time line, …
     column_fates: pd.DataFrame = field(default_factory=lambda: _fates_frame([]))
     findings: pd.DataFrame = field(default_factory=lambda: _findings_frame([]))
 
@@ -779,12 +780,16 @@ def _result(
 ) -> ReadResult:
     meta = read_metadata(meta_rows, ctx.syn, ctx.tz)
     extra_meta = extra_meta or {}
-    exported_at = (
-        extra_meta.get("exported_at")
-        or meta.exported_at
-        or datetime_from_name(ctx.path.name)
-        or meta.signed_on
-    )
+    exported_at, exported_at_source = None, None
+    for source, found in (
+        ("JSON envelope", extra_meta.get("exported_at")),
+        ("export-time line of the file", meta.exported_at),
+        ("file name", datetime_from_name(ctx.path.name)),
+        ("signature date", meta.signed_on),
+    ):
+        if found:
+            exported_at, exported_at_source = found, source
+            break
     header_map, unmapped = _header_map(columns)
     return ReadResult(
         path=ctx.path,
@@ -802,6 +807,7 @@ def _result(
         skipped=_concat([p.skipped for p in parts], SKIPPED_COLUMNS),
         header_map=header_map,
         unmapped_headers=unmapped,
+        exported_at_source=exported_at_source,
         column_fates=_fates_frame([fate for p in parts for fate in p.fates]),
         findings=_findings_frame([finding for p in parts for finding in p.findings]),
     )
