@@ -599,16 +599,16 @@ def _build(
 
     skipped_pos = np.flatnonzero(~data)
     hidden = {c.key for c in columns if c.is_pii}
-    near = _personal_values(raw, columns, sorted({
-        q for p in skipped_pos.tolist() for q in range(max(p - 2, 0), min(p + 3, n))}))
+    texts = {p: " | ".join(t for t in _row_texts(raw, p, hidden) if t) for p in skipped_pos[~blank[skipped_pos]].tolist()}
+    # a note row may name an applicant of a case next to it: mask the names of the rows around it
+    near = _personal_values(raw, columns, sorted({q for p in texts for q in range(max(p - 2, 0), min(p + 3, n))}))
     skipped = pd.DataFrame(
         {
             "source_row": source_rows[skipped_pos].astype("int64"),
             "row_kind": pd.Series([kinds[p] for p in skipped_pos], dtype=TEXT_DTYPE),
             "text": pd.Series(
                 [
-                    _masked(" | ".join(t for t in _row_texts(raw, p, hidden) if t),
-                            [v for q in range(max(p - 2, 0), min(p + 3, n)) for v in near.get(q, ())])[:200]
+                    _masked(texts.get(p, ""), [v for q in range(max(p - 2, 0), min(p + 3, n)) for v in near.get(q, ())])[:200]
                     for p in skipped_pos.tolist()
                 ],
                 dtype=TEXT_DTYPE,
@@ -628,9 +628,12 @@ def _masked_status_texts(texts: pd.Series, table: CodeTable | None, raw: pd.Data
     names where the text is more than a known state name)."""
     if texts.isna().all():
         return texts
-    masked = texts.map(lambda t: _masked(t) if isinstance(t, str) else t)
+    codes, distinct = pd.factorize(texts)  # each distinct text is looked at once
     plain = table.exact if table is not None else {}
-    unusual = np.flatnonzero(texts.map(lambda t: isinstance(t, str) and fold(t) not in plain).to_numpy(dtype=bool))
+    masked_distinct = np.array([_masked(t) for t in distinct] + [None], dtype=object)
+    unusual_distinct = np.array([fold(t) not in plain for t in distinct] + [False], dtype=bool)
+    masked = pd.Series(masked_distinct[codes], index=texts.index, dtype=object)
+    unusual = np.flatnonzero(unusual_distinct[codes])
     if len(unusual) and any(c.target in _MASKED_PII for c in columns):
         names = _personal_values(raw, columns, rows[unusual])
         for i in unusual.tolist():
