@@ -138,6 +138,13 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     return 3 if result.rejected_files else 0
 
 
+def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
+    """Show how each export is read; non-zero when one would be rejected."""
+    from pipeline.ingest.inspect import inspect_exports
+
+    return inspect_exports([Path(p) for p in args.files], settings, rows=args.rows, validate=not args.no_validate)
+
+
 def cmd_kpi(args: argparse.Namespace, settings: Settings) -> int:
     """Print the measures of one period."""
     from pipeline.marts.kpi_cli import print_kpi
@@ -204,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate = add("validate", cmd_validate,
                    "check the exports against the expectation suites (nothing is stored); non-zero if a file is rejected")
     validate.add_argument("paths", nargs="*", help="files or folders to check (default: the raw folder)")
+
+    inspect = add("inspect", cmd_inspect,
+                  "show how each export is read: kind, layout, every column's fate, first rows, what is quarantined")
+    inspect.add_argument("files", nargs="+", help="export files to inspect")
+    inspect.add_argument("--rows", type=int, default=5, help="how many parsed rows to show (default 5)")
+    inspect.add_argument("--no-validate", action="store_true", help="skip the expectation checks of the rows")
 
     kpi = add("kpi", cmd_kpi, "print the measures of one period")
     kpi.add_argument("--period", required=True, help="2025-01, 2025-Q1, 2025-H1 or 2025")

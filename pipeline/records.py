@@ -96,6 +96,7 @@ CASE = Record("case", "raw.case_row", "cases", "cases", (
     _f("apology_at", "time", "ngày văn bản xin lỗi"),
     _f("new_due_at", "time", "ngày hẹn trả mới"),
     _f("applicant_hash", "hash", "mã băm có muối của người nộp"),
+    _f("time_unknown", "text", "các mốc chỉ có ngày, không có giờ (tên trường, cách nhau bởi dấu phẩy)"),
     SOURCE_ROW,
 ))
 SUPPLEMENT = Record("supplement", "raw.supplement_row", "supplements", "supplements", (
@@ -191,7 +192,7 @@ IGNORE = "ignore"
 SUPPLEMENT_SOURCES = ("supplement_requested_at", "supplement_received_at", "supplement_new_due_at")
 FAMILIES: dict[str, Family] = {
     "case": Family("case", "fields", (
-        *(c for c in CASE.columns if c not in ("status_text", "applicant_hash", "source_row")),
+        *(c for c in CASE.columns if c not in ("status_text", "applicant_hash", "time_unknown", "source_row")),
         *SUPPLEMENT_SOURCES, "supplements", "rating", "rated_at",
     ), ("cases", "ratings")),
     "directive": Family("directive", "directive_fields", tuple(

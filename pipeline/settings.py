@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         CONFIG_DIR / "header_synonyms.toml",
         description="Export column headers recognised for each field; add a source system's headers here.",
     )
+    status_map_file: Path = Field(
+        CONFIG_DIR / "status_map.toml",
+        description="Versioned mapping of case-state and channel wordings to the national codes, with ambiguous wordings and per-source meanings.",
+    )
     procedures_file: Path = Field(
         CONFIG_DIR / "procedures.csv",
         description="Procedure catalogue (code, name, sector, legal time limit and its unit) used to compute missing due dates.",

@@ -30,8 +30,9 @@ from fixtures_exports import (
 )
 from pydantic import SecretStr
 
-from pipeline.ingest import FileRejected, ReadResult, detect_kind, load_synonyms, read_export
+from pipeline.ingest import FileRejected, ReadResult, detect_kind, read_export
 from pipeline.ingest.headers import DEFAULT_SYNONYMS_FILE
+from pipeline.ingest.status_map import load_status_map
 from pipeline.ingest.values import parse_datetimes
 
 FRAMES = ("cases", "supplements", "ratings", "quarantine", "skipped")
@@ -132,12 +133,17 @@ def test_excel_bad_values_go_to_quarantine(report):
     q = result.quarantine
     assert q[["source_row", "field", "raw_value"]].values.tolist() == [
         [15, "received_at", "31/02/2025 08:00"],
+        [15, "status", "Đã trả"],
         [16, "status", "Trạng thái lạ"],
         [16, "channel", "Qua fax"],
         [17, "case_id", ""],
     ]
     assert q["reason"].tolist()[0] == "received_at: cannot read date '31/02/2025 08:00'"
-    assert q["reason"].tolist()[3] == "case_id: missing"
+    assert q["reason"].tolist()[1].startswith("status: đã giải quyết nhưng thiếu ngày kết thúc")
+    assert q["reason"].tolist()[4] == "case_id: missing"
+    assert q["case_id"].tolist()[:4] == ["H55.25-0003", "H55.25-0003", "H55.25-0004", "H55.25-0004"]
+    assert pd.isna(q["case_id"].tolist()[4])
+    assert q["row_values"].tolist()[2].startswith("STT=4; Mã hồ sơ=H55.25-0004; Mã TTHC=1.000251")
     assert q["source_row"].nunique() == 3  # the row with two problems counts once
 
 
@@ -161,9 +167,11 @@ def test_three_row_header_second_supplement_cycle_and_merged_data_cells(tmp_path
     write_three_row_header_xlsx(tmp_path / "ds.xlsx")
     result = read_export(tmp_path / "ds.xlsx", settings_for(tmp_path))
     assert "header rows 3-5 (3 rows, merged)" in result.layout
-    assert result.cases["case_id"].tolist() == ["A-001", "A-002", "A-003"]
-    assert result.cases["sector"].tolist() == ["Đường bộ"] * 3  # merged down over the rows
-    assert result.cases["status"].tolist() == [4, 9, 5]
+    assert result.cases["case_id"].tolist() == ["A-001", "A-003"]
+    assert result.cases["sector"].tolist() == ["Đường bộ"] * 2  # merged down over the rows
+    assert result.cases["status"].tolist() == [4, 5]
+    # "Đã xử lý xong" without an end time is never an open case
+    assert result.quarantine[["source_row", "case_id", "field"]].values.tolist() == [[7, "A-002", "status"]]
     assert result.header_map["Bổ sung lần 2 Ngày nhận"] == "supplement_received_at_2"
     sup = result.supplements
     assert sup[["case_id", "seq"]].values.tolist() == [["A-001", 1], ["A-001", 2], ["A-003", 1]]
@@ -172,9 +180,10 @@ def test_three_row_header_second_supplement_cycle_and_merged_data_cells(tmp_path
 
 
 def test_excel_nfd_text_and_several_sheets(tmp_path):
-    header = [nfd(h) for h in ["Mã hồ sơ", "Ngày tiếp nhận", "Hạn xử lý", "Trạng thái", "Phòng xử lý"]]
-    one = [header, ["A1", "02/01/2025 08:00", "05/01/2025 17:00", nfd("Đang xử lý"), nfd("Phòng Đăng kiểm")]]
-    two = [header, ["B1", "03/01/2025 08:00", "06/01/2025 17:00", nfd("Đã trả kết quả"), nfd("Văn phòng")]]
+    header = [nfd(h) for h in ["Mã hồ sơ", "Ngày tiếp nhận", "Hạn xử lý", "Trạng thái", "Phòng xử lý", "Ngày trả"]]
+    one = [header, ["A1", "02/01/2025 08:00", "05/01/2025 17:00", nfd("Đang xử lý"), nfd("Phòng Đăng kiểm"), ""]]
+    two = [header, ["B1", "03/01/2025 08:00", "06/01/2025 17:00", nfd("Đã trả kết quả"), nfd("Văn phòng"),
+                    "06/01/2025 10:00"]]
     write_simple_xlsx(
         tmp_path / "two.xlsx", {"Ghi chú": [["Xuất từ hệ thống một cửa"]], "P1": one, "P2": two}
     )
@@ -199,7 +208,13 @@ def test_csv_bom_semicolon_codes_stay_text(tmp_path):
     assert result.cases["channel"].tolist() == [2, 2]
     assert result.cases["status"].tolist() == [10, 2]
     assert result.cases["source_row"].tolist() == [2, 3]
-    assert result.quarantine.values.tolist() == [[4, "due_at", "abc", "due_at: cannot read date 'abc'"]]
+    assert result.quarantine[["source_row", "field", "raw_value", "reason", "case_id"]].values.tolist() == [
+        [4, "due_at", "abc", "due_at: cannot read date 'abc'", "007893"]
+    ]
+    assert result.quarantine.loc[0, "row_values"] == (
+        "STT=3; Mã hồ sơ=007893; Mã TTHC=1.000251; Mã lĩnh vực=002; Lĩnh vực=Đăng kiểm; Đơn vị xử lý=Phòng Đăng kiểm; "
+        "Hình thức nộp=BCCI; Ngày tiếp nhận=03/01/2025 14:00; Ngày hẹn trả=abc; Trạng thái=Đang xử lý"
+    )  # the applicant's phone (a personal-data column) is not among them
     assert_accounted(result)
     assert_no_pii(result)
 
@@ -251,7 +266,7 @@ def test_csv_ragged_multiline_blank_and_repeated_header(tmp_path):
         "",  # line 4
         "A2,03/01/2025 08:00,Đang xử lý,P,extra,fields",  # line 5
         header,  # line 6: header repeated (page break)
-        "A3,04/01/2025 08:00,Đã trả,P",  # line 7
+        "A3,04/01/2025 08:00,Đã tiếp nhận,P",  # line 7
     ]
     path = tmp_path / "ragged.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -270,8 +285,8 @@ def test_csv_ragged_multiline_blank_and_repeated_header(tmp_path):
 def test_csv_other_encodings(tmp_path, encoding):
     text = "\n".join(
         [
-            "Mã hồ sơ;Ngày tiếp nhận;Trạng thái;Đơn vị xử lý",
-            "A1;02/01/2025 08:15;Đã trả kết quả;Phòng Đăng kiểm",
+            "Mã hồ sơ;Ngày tiếp nhận;Trạng thái;Đơn vị xử lý;Ngày trả kết quả",
+            "A1;02/01/2025 08:15;Đã trả kết quả;Phòng Đăng kiểm;03/01/2025 10:00",
         ]
     )
     path = tmp_path / f"{encoding}.csv"
@@ -482,7 +497,7 @@ def test_user_adds_a_synonym_without_code(tmp_path):
     ],
 )
 def test_status_names(text, code):
-    assert load_synonyms().status.lookup(text) == code
+    assert load_status_map().status.lookup(text) == code
 
 
 @pytest.mark.parametrize(
@@ -500,7 +515,7 @@ def test_status_names(text, code):
     ],
 )
 def test_channel_names(text, code):
-    assert load_synonyms().channel.lookup(text) == code
+    assert load_status_map().channel.lookup(text) == code
 
 
 def test_date_parsing_formats_and_problems():
@@ -553,6 +568,7 @@ def test_a_large_csv_reads_fast(tmp_path):
             ),
             "Ngày hẹn trả": "10/03/2025 17:00",
             "Trạng thái": np.where(np.arange(rows) % 3, "Đã trả kết quả", "Đang xử lý"),
+            "Ngày trả kết quả": np.where(np.arange(rows) % 3, "11/03/2025 09:00", ""),
             "Chủ hồ sơ": [f"Người {i}" for i in range(rows)],
         }
     )

@@ -22,7 +22,7 @@ from pipeline.records import (
     SUPPLEMENT_SOURCES,
 )
 
-from .values import CodeTable, compact, nfc
+from .values import CodeTable, compact, fold, nfc
 
 DEFAULT_SYNONYMS_FILE = Path(__file__).resolve().parent.parent / "config" / "header_synonyms.toml"
 
@@ -34,6 +34,7 @@ CASE_FIELDS = FAMILIES["case"].sources
 DATE_FIELDS = tuple(dict.fromkeys(
     name for record in RECORDS.values() for name in record.names_of("time") if name not in ("requested_at",)
 ))
+TIME_FIELDS = frozenset((*DATE_FIELDS, *SUPPLEMENT_FIELDS))  # fields a date/time sub-header may belong to
 
 
 @dataclass(frozen=True)
@@ -42,29 +43,37 @@ class Vocabulary:
 
     exact: dict[str, tuple[str, bool]]  # normalised header -> (target, weak)
     loose: dict[str, tuple[str, bool]]  # header without diacritics/spaces -> (target, weak), unambiguous only
+    reasons: dict[str, str] = field(default_factory=dict)  # compact header -> why it is ignored / dropped
+
+
+# Generic sub-headers (DESIGN §8.1): they name a part of the date field their group names.
+DATE_PART, TIME_PART, DATETIME_PART = "date", "time", "datetime"
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one object per loaded file
 class Synonyms:
-    """The parsed synonyms file: header lookups per family, coded values, layout words."""
+    """The parsed synonyms file: header lookups per family, coded values, layout words, and the generic
+    date/time sub-headers (folded text -> part)."""
 
     vocabularies: dict[str, Vocabulary]  # family -> lookups
-    status: CodeTable  # case states: national code 1..10
-    channel: CodeTable
-    codes: dict[str, CodeTable]  # coded fields of the other families, by "<family>.<field>"
+    codes: dict[str, CodeTable]  # coded fields of the families other than cases, by "<family>.<field>"
     metadata: dict[str, list[str]]
     layout: dict[str, list[str]]
     source: Path
+    date_parts: dict[str, str] = field(default_factory=dict)
 
     @property
     def exact(self) -> dict[str, tuple[str, bool]]:
         return self.vocabularies["case"].exact
 
     def code_table(self, family: str, name: str) -> CodeTable | None:
-        """The code table of a coded field of a family (case status and channel included)."""
-        if family == "case":
-            return {"status": self.status, "channel": self.channel}.get(name)
+        """The code table of a coded field of a family other than cases (case states and channels come
+        from the status mapping file, pipeline.ingest.status_map)."""
         return self.codes.get(f"{family}.{name}")
+
+    def date_part(self, text: str) -> str | None:
+        """'date', 'time' or 'datetime' when a header text is a generic date/time sub-header, else None."""
+        return self.date_parts.get(fold(text)) if isinstance(text, str) else None
 
 
 def norm_header(text: Any) -> str:
@@ -80,8 +89,9 @@ def _vocabulary(data: dict, section: str) -> Vocabulary:
     exact: dict[str, tuple[str, bool]] = {}
     loose_all: dict[str, set[str]] = {}
     loose: dict[str, tuple[str, bool]] = {}
+    reasons: dict[str, str] = {}
 
-    def add(target: str, names: Iterable[str], weak: bool) -> None:
+    def add(target: str, names: Iterable[str], weak: bool, reason: str | None = None) -> None:
         for name in names:
             key = norm_header(name)
             if not key:
@@ -90,13 +100,28 @@ def _vocabulary(data: dict, section: str) -> Vocabulary:
             squeezed = compact(key)
             loose_all.setdefault(squeezed, set()).add(target)
             loose.setdefault(squeezed, (target, weak))
+            if reason:
+                reasons.setdefault(squeezed, reason)
 
-    add(IGNORE, data.get("ignore", {}).get("names", []), False)
+    ignore = data.get("ignore", {})
+    add(IGNORE, ignore.get("names", []), False, ignore.get("reason", "row number"))
+    for spec in ignore.values():  # [ignore.<what>] tables: known columns that carry no field, with a reason
+        if isinstance(spec, dict):
+            add(IGNORE, spec.get("names", []), False, spec.get("reason"))
     for part in (section, "pii"):
         for target, spec in data.get(part, {}).items():
-            add(target, spec.get("names", []), False)
-            add(target, spec.get("weak", []), True)
-    return Vocabulary(exact, {k: v for k, v in loose.items() if len(loose_all[k]) == 1 and k})
+            add(target, spec.get("names", []), False, spec.get("reason"))
+            add(target, spec.get("weak", []), True, spec.get("reason"))
+    return Vocabulary(exact, {k: v for k, v in loose.items() if len(loose_all[k]) == 1 and k}, reasons)
+
+
+def _date_parts(data: dict) -> dict[str, str]:
+    parts = data.get("date_parts", {})
+    found: dict[str, str] = {}
+    for part in (DATE_PART, TIME_PART, DATETIME_PART):
+        for name in parts.get(part, []):
+            found.setdefault(fold(name), part)
+    return found
 
 
 @lru_cache(maxsize=8)
@@ -107,13 +132,11 @@ def _load(path: Path, mtime_ns: int) -> Synonyms:
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"header synonyms file {path} is not valid TOML: {error}") from None
     vocabularies = {name: _vocabulary(data, family.section) for name, family in FAMILIES.items()}
-    status = CodeTable({int(k): v for k, v in data.get("status_names", {}).items()}, range(1, 11))
-    channel = CodeTable({int(k): v for k, v in data.get("channel_names", {}).items()}, range(1, 4))
     codes = {}
     for family in FAMILIES:
         for name, table in data.get(f"{family}_codes", {}).items():
             codes[f"{family}.{name}"] = CodeTable({int(k): v for k, v in table.items()}, range(1, 100))
-    return Synonyms(vocabularies, status, channel, codes, data.get("metadata", {}), data.get("layout", {}), path)
+    return Synonyms(vocabularies, codes, data.get("metadata", {}), data.get("layout", {}), path, _date_parts(data))
 
 
 def load_synonyms(path: Path | None = None) -> Synonyms:
@@ -131,6 +154,7 @@ class LabelMatch:
     seq: int
     weak: bool
     label: str
+    reason: str | None = None  # why an ignored or personal-data header carries nothing (synonyms file)
 
 
 _CYCLE = re.compile(r"\(?\s*\b(?:lần|lan|lân)\s*(?:thứ\s*)?(\d{1,2})\s*\)?", re.IGNORECASE)
@@ -153,7 +177,7 @@ def _match_label(syn: Synonyms, text: str, family: str) -> LabelMatch | None:
         return None
     hit = _lookup(vocabulary, key)
     if hit:
-        return LabelMatch(hit[0], 0, hit[1], nfc(text).strip())
+        return LabelMatch(hit[0], 0, hit[1], nfc(text).strip(), vocabulary.reasons.get(compact(key)))
     number, rest = 0, ""
     cycle = _CYCLE.search(key)
     if cycle:
@@ -168,17 +192,27 @@ def _match_label(syn: Synonyms, text: str, family: str) -> LabelMatch | None:
     return None
 
 
-def candidate_labels(parts: Sequence[str]) -> list[str]:
-    """Texts to try for a column whose header spans rows `parts` (top to bottom): the most specific
-    first — all rows combined, lower rows combined, the bottom cell, then each upper cell."""
+def clean_parts(parts: Sequence[Any]) -> list[str]:
+    """A column's header texts, top to bottom: NFC, single spaces, blanks and repeats (a merged cell
+    spread over two rows) removed."""
     cleaned: list[str] = []
     for part in parts:
         text = " ".join(nfc(part).split()) if isinstance(part, str) else ""
         if text and (not cleaned or cleaned[-1].casefold() != text.casefold()):
             cleaned.append(text)
+    return cleaned
+
+
+def candidate_labels(parts: Sequence[str]) -> list[str]:
+    """Texts to try for a column whose header spans rows `parts` (top to bottom): the most specific
+    first — all rows combined (top to bottom, then bottom to top: a group and its sub-header compose in
+    either order), lower rows combined, the bottom cell, then each upper cell."""
+    cleaned = clean_parts(parts)
     if not cleaned:
         return []
-    out = [" ".join(cleaned[i:]) for i in range(len(cleaned))]  # full, lower rows, …, bottom
+    out = [" ".join(cleaned[i:]) for i in range(len(cleaned) - 1)]  # full, lower rows, …
+    out += [" ".join(reversed(cleaned[i:])) for i in range(len(cleaned) - 1)]  # the same read upwards
+    out.append(cleaned[-1])  # the bottom cell
     out += list(reversed(cleaned[:-1]))
     seen: list[str] = []
     for text in out:
@@ -187,7 +221,64 @@ def candidate_labels(parts: Sequence[str]) -> list[str]:
     return seen
 
 
+@dataclass(frozen=True)
+class ColumnReading:
+    """How one column's header reads: the field it names (or None), which part of a date field it holds
+    (a generic "Giờ" under "Nhận hồ sơ" holds the time of received_at) and its group text."""
+
+    match: LabelMatch | None
+    part: str  # DATETIME_PART (a date, possibly with a time) or TIME_PART
+    group: str  # the non-generic header text (folded), to pair a date column with its time column
+    header: str  # the header as written, rows joined with " / "
+    label: str  # the header as read ("Ngày Nhận hồ sơ")
+    generic_only: bool = False  # the header is only a generic sub-header ("Ngày" with no group)
+
+
+def read_column(syn: Synonyms, parts: Sequence[Any], family: str = "case") -> ColumnReading:
+    """What a column's header (its texts top to bottom) names (DESIGN §8.1: header rows compose).
+
+    A generic sub-header ("Ngày", "Giờ", "Thời gian", "Ngày, giờ", "Ngày tháng năm") names a part of the
+    date field its group names, whichever row the group is on: "Nhận hồ sơ" over "Giờ" is the time of
+    "Ngày nhận hồ sơ"; "Ngày" over "Tiếp nhận" is "Ngày tiếp nhận". A single header starting with "Giờ"
+    ("Giờ tiếp nhận") is read the same way. Other headers are read as :func:`candidate_labels` lists."""
+    cleaned = clean_parts(parts)
+    header = " / ".join(cleaned)
+    generic = [(text, syn.date_part(text)) for text in cleaned]
+    specific = [text for text, part in generic if part is None]
+    parts_named = [part for _, part in generic if part is not None]
+    time_fields = TIME_FIELDS
+    if parts_named and specific:
+        part = TIME_PART if parts_named[-1] == TIME_PART else DATETIME_PART
+        group = fold(" ".join(specific))
+        for text in candidate_labels(specific):
+            for composed in (f"Ngày {text}", text, f"Thời gian {text}"):
+                found = match_label(syn, composed, family)
+                if found and (found.target in time_fields or found.target == IGNORE):
+                    return ColumnReading(found, part, group, header, composed)
+        return ColumnReading(None, part, group, header, " ".join(specific))
+    if parts_named:
+        return ColumnReading(None, DATETIME_PART, "", header, header, generic_only=True)
+    candidates = candidate_labels(cleaned)
+    for text in candidates:
+        found = match_label(syn, text, family)
+        if found:
+            return ColumnReading(found, DATETIME_PART, fold(text), header, found.label)
+    words = fold(cleaned[-1]).split() if cleaned else []
+    if len(words) > 1 and syn.date_part(words[0]) == TIME_PART:  # "Giờ tiếp nhận", "Giờ trả kết quả"
+        rest = " ".join(cleaned[-1].split()[1:])
+        for composed in (f"Ngày {rest}", rest):
+            found = match_label(syn, composed, family)
+            if found and found.target in time_fields:
+                return ColumnReading(found, TIME_PART, fold(rest), header, composed)
+    return ColumnReading(None, DATETIME_PART, fold(" ".join(cleaned)), header, candidates[0] if candidates else "")
+
+
 # ----------------------------------------------------------------------------- columns
+# What becomes of a column (ReadResult.column_fates): a field, personal data dropped, ignored with a
+# reason (row numbers, signatures, a second column of a field already read), or not recognised.
+MAPPED, PII_DROPPED, IGNORED, UNMAPPED = "mapped", "personal_data_dropped", "ignored", "unmapped"
+
+
 @dataclass
 class ColumnInfo:
     """One column of the export: its position, header text and what it maps to."""
@@ -197,10 +288,19 @@ class ColumnInfo:
     target: str | None = None  # canonical field, a PII field, "ignore", or None (unmapped)
     seq: int = 0  # supplement cycle for supplement fields (1..n), else 0
     key: Any = None  # column key in the raw frame (position, or JSON key path)
+    part: str = DATETIME_PART  # TIME_PART: the column holds the time of day of its field's date column
+    header: str = ""  # the header as written (rows joined with " / ")
+    fate: str = UNMAPPED
+    note: str | None = None
+    group: str = ""
 
     @property
     def is_pii(self) -> bool:
         return self.target in PII_FIELDS
+
+    @property
+    def is_time_part(self) -> bool:
+        return self.part == TIME_PART and self.target is not None
 
     @property
     def field_name(self) -> str | None:
@@ -210,30 +310,50 @@ class ColumnInfo:
         return self.target
 
 
+def _describe(column: ColumnInfo) -> str:
+    return f"column {column.index + 1} '{column.header or column.label}'"
+
+
 def assign_columns(
     syn: Synonyms, column_parts: Sequence[Sequence[str]], family: str = "case"
 ) -> list[ColumnInfo]:
-    """Map each column (its header parts, top to bottom) to a field of the family; each field is taken by
-    its first column, weak synonyms only where no strong one exists, repeated supplement columns become
-    cycles."""
-    matches: list[tuple[ColumnInfo, LabelMatch | None]] = []
-    for index, parts in enumerate(column_parts):
-        candidates = candidate_labels(parts)
-        found = None
-        for text in candidates:
-            found = match_label(syn, text, family)
-            if found:
-                break
-        label = found.label if found else (candidates[0] if candidates else "")
-        matches.append((ColumnInfo(index, label, key=index), found))
-    strong = {m.target for _, m in matches if m and not m.weak}
-    taken: set[tuple[str, int]] = set()
+    """Map each column (its header parts, top to bottom) to a field of the family, and give every column
+    its fate. Each field is taken by its first column (a later one is ignored, naming the one used);
+    weak synonyms only where no strong one exists; repeated supplement columns become cycles; a time
+    column ("Giờ") joins the date column of the same field and group."""
+    readings = [read_column(syn, parts, family) for parts in column_parts]
+    columns = [
+        ColumnInfo(index, r.match.label if r.match else r.label, key=index, part=r.part,
+                   header=r.header or r.label, group=r.group)
+        for index, r in enumerate(readings)
+    ]
+    strong = {r.match.target for r in readings if r.match and not r.match.weak}
+    taken: dict[tuple[str, int], ColumnInfo] = {}
     next_cycle: dict[str, int] = {}
-    for column, m in matches:
-        if m is None or (m.weak and m.target in strong):
+    times: list[tuple[ColumnInfo, LabelMatch]] = []
+    for column, reading in zip(columns, readings, strict=True):
+        m = reading.match
+        if m is None:
+            if reading.generic_only:
+                column.note = "a date/time sub-header without a group naming its field"
             continue
-        if m.target in (IGNORE, *PII_FIELDS):
-            column.target = m.target
+        if m.target == IGNORE:
+            column.target, column.fate, column.note = IGNORE, IGNORED, m.reason or "not a field"
+            continue
+        if m.target in PII_FIELDS:
+            column.target, column.fate = m.target, PII_DROPPED
+            column.note = m.reason or "personal data: dropped after reading"
+            continue
+        if m.weak and m.target in strong:
+            used = next(c for c, r in zip(columns, readings, strict=True)
+                        if r.match and r.match.target == m.target and not r.match.weak)
+            column.fate = IGNORED
+            column.note = m.reason or f"{m.target} is read from {_describe(used)}"
+            if m.reason:
+                column.note += f"; {m.target} is read from {_describe(used)}"
+            continue
+        if reading.part == TIME_PART:
+            times.append((column, m))
             continue
         seq = 0
         if m.target in SUPPLEMENT_FIELDS:
@@ -242,10 +362,35 @@ def assign_columns(
                 seq += 1
             next_cycle[m.target] = seq + 1
         if (m.target, seq) in taken:
+            column.fate = IGNORED
+            column.note = f"{column_name(m.target, seq)} is already read from {_describe(taken[(m.target, seq)])}"
             continue
-        taken.add((m.target, seq))
-        column.target, column.seq = m.target, seq
-    return [column for column, _ in matches]
+        taken[(m.target, seq)] = column
+        column.target, column.seq, column.fate = m.target, seq, MAPPED
+    timed: dict[tuple[str, int], ColumnInfo] = {}
+    for column, m in times:
+        dates = [c for (target, seq), c in taken.items() if target == m.target and (not m.seq or seq == m.seq)]
+        same_group = [c for c in dates if c.group == column.group]
+        date_column = same_group[0] if same_group else dates[0] if len(dates) == 1 else None
+        if date_column is None:
+            column.fate = IGNORED
+            column.note = f"time of {m.target} without a date column of that field"
+            continue
+        key = (date_column.target, date_column.seq)
+        if key in timed:
+            column.fate = IGNORED
+            column.note = f"time of {column_name(*key)} is already read from {_describe(timed[key])}"
+            continue
+        timed[key] = column
+        column.target, column.seq, column.fate = date_column.target, date_column.seq, MAPPED
+        column.note = f"time of day of {column_name(*key)}, combined with {_describe(date_column)}"
+        date_column.note = f"date of {column_name(*key)}, combined with the time in {_describe(column)}"
+    return columns
+
+
+def column_name(target: str, seq: int) -> str:
+    """A field as header_map and fates name it (supplement cycles ≥ 2 get a suffix)."""
+    return f"{target}_{seq}" if target in SUPPLEMENT_FIELDS and seq > 1 else target
 
 
 def targets_of(columns: Iterable[ColumnInfo]) -> set[str]:

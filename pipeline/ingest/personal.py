@@ -1,9 +1,6 @@
-"""Personal data in free text: phone numbers, ID-card numbers, e-mail addresses and known names masked.
-
-Used on every free-text value the pipeline keeps (status texts, skipped rows, quarantined values, file
-names), so a phone typed into a status ("Đang xử lý - đã gọi 0912345678") never reaches a table, a log
-or a report (Decree 13/2023/NĐ-CP).
-"""
+"""Personal data inside free text (Decree 13/2023/NĐ-CP): wherever the pipeline keeps text as written
+(status texts, skipped layout rows, quarantined values, unmapped column samples, findings), phone
+numbers, ID numbers, e-mail addresses and the applicants' own names are replaced by a mask."""
 
 from __future__ import annotations
 
@@ -12,21 +9,51 @@ import unicodedata
 from collections.abc import Iterable
 
 MASK = "[đã ẩn]"
+
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# Vietnamese phones: 0 or +84/84 then 9-10 digits, possibly grouped by spaces, dots or dashes.
-_PHONE = re.compile(r"(?<![\w])(?:\+?84|0)(?:[\s.-]?\d){8,10}(?![\w])")
-# ID numbers: 9-digit CMND, 12-digit CCCD / personal identification number.
-_ID_NUMBER = re.compile(r"(?<![\w.-])(?:\d{12}|\d{9})(?![\w.-])")
+# Vietnamese phone numbers: mobiles 0[35789]x xxx xxxx, landlines 02xx xxx xxxx, written with spaces,
+# dots, dashes or brackets, or with +84 / 84 for the leading 0.
+_PHONE = re.compile(r"(?<![\w.])(?:\+\s?84|84|\(?0)[\s.()-]*\d(?:[\s.()-]*\d){7,10}(?![\w])")
+# ID numbers: 9-digit CMND, 12-digit CCCD / personal identification number (also grouped by 3 or 4).
+_ID_NUMBER = re.compile(r"(?<![\d.,/:-])(?:\d{12}|\d{9}|\d{3}(?:[ .]\d{3}){2,3}|\d{4}(?:[ .]\d{4}){2})(?![\d/:])")
+# A name after a form of address: "ông Nguyễn Văn A", "bà Lê Thị B", "anh Nam", "chị Hoa".
+_UPPER = "A-ZĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÉÈẺẼẸÊẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÚÙỦŨỤƯỨỪỬỮỰÝỲỶỸỴ"
+_ADDRESSED = re.compile(
+    rf"\b(?P<form>[Ôô]ng|[Bb]à|[Aa]nh|[Cc]hị|[Cc]ô|[Cc]hú|[Ee]m)\s+(?P<name>[{_UPPER}][\w]*(?:\s+[{_UPPER}][\w]*){{0,4}})"
+)
+
+
+def _phone_digits_ok(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    if text.lstrip("( ").startswith("+") or (digits.startswith("84") and not text.lstrip("( ").startswith("0")):
+        return len(digits) in (11, 12)
+    return digits.startswith("0") and len(digits) in (10, 11)
+
+
+def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    cleaned = sorted(
+        {" ".join(unicodedata.normalize("NFC", n).split()) for n in names if isinstance(n, str) and n.strip()},
+        key=len,
+        reverse=True,
+    )
+    cleaned = [n for n in cleaned if len(n) >= 2]
+    if not cleaned:
+        return None
+    return re.compile("|".join(r"\s+".join(map(re.escape, n.split())) for n in cleaned), re.IGNORECASE)
 
 
 def mask_personal_data(text: str, names: Iterable[str] = ()) -> str:
-    """The text with e-mails, phones, ID numbers and the given names (case-insensitive) masked."""
-    if not text:
+    """The text with phone numbers, ID numbers, e-mail addresses, names after a form of address and the
+    given applicant names replaced by ``[đã ẩn]``; text without any comes back unchanged."""
+    if not isinstance(text, str) or not text:
         return text
-    masked = _EMAIL.sub(MASK, text)
-    masked = _PHONE.sub(MASK, masked)
+    masked = unicodedata.normalize("NFC", text)
+    pattern = _names_pattern(names)
+    if pattern is not None:
+        masked = pattern.sub(MASK, masked)
+    masked = _EMAIL.sub(MASK, masked)
+    masked = _PHONE.sub(lambda m: MASK if _phone_digits_ok(m.group(0)) else m.group(0), masked)
     masked = _ID_NUMBER.sub(MASK, masked)
-    for name in sorted({n for n in names if n and len(n.strip()) >= 3}, key=len, reverse=True):
-        pattern = re.escape(unicodedata.normalize("NFC", name.strip()))
-        masked = re.sub(pattern, MASK, unicodedata.normalize("NFC", masked), flags=re.IGNORECASE)
+    masked = _ADDRESSED.sub(lambda m: f"{m.group('form')} {MASK}", masked)
     return masked
+

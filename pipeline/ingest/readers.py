@@ -22,6 +22,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,13 +38,18 @@ from pipeline.records import CASE, FILE_KINDS, PANDAS_DTYPES, RATING, RECORDS, S
 from .headers import (
     DATE_FIELDS,
     IGNORE,
-    PII_FIELDS,
+    IGNORED,
+    MAPPED,
+    PII_DROPPED,
     SUPPLEMENT_FIELDS,
+    TIME_PART,
+    UNMAPPED,
     ColumnInfo,
     HeaderBlock,
     Synonyms,
     assign_columns,
     best_columns,
+    column_name,
     find_header,
     kind_of,
     load_synonyms,
@@ -51,15 +57,22 @@ from .headers import (
     targets_of,
 )
 from .layout import RowClassifier, classify_candidates, datetime_from_name, read_metadata
+from .personal import mask_personal_data
+from .status_map import StatusMap, load_status_map
 from .values import (
     TEXT_DTYPE,
+    CodeTable,
     applicant_hashes,
     cell_text,
+    check_case_ids,
+    combine_date_and_time,
     compact,
+    fold,
     is_empty,
     parse_datetimes,
     parse_flags,
     parse_one_datetime,
+    parse_times,
     pii_salt,
     text_series,
 )
@@ -78,8 +91,11 @@ if TYPE_CHECKING:
 CASE_COLUMNS = CASE.columns
 SUPPLEMENT_COLUMNS = SUPPLEMENT.columns
 RATING_COLUMNS = RATING.columns
-QUARANTINE_COLUMNS = ("source_row", "field", "raw_value", "reason")
+QUARANTINE_COLUMNS = ("source_row", "field", "raw_value", "reason", "case_id", "row_values")
 SKIPPED_COLUMNS = ("source_row", "row_kind", "text")
+FATE_COLUMNS = ("sheet", "column_index", "header", "fate", "field", "note")
+FINDING_COLUMNS = ("source_row", "case_id", "field", "raw_value", "finding")
+MAX_ROW_VALUES = 20_000  # quarantined rows that get a row_values text (a file beyond this is rejected anyway)
 _DT = "datetime64[us]"
 
 
@@ -96,6 +112,16 @@ class ReadResult:
     rating column. quarantine: source_row, field, raw_value (never personal data), reason — one line
     per problem. skipped: source_row, row_kind (column_numbers, group, total, signature, title, header,
     blank), text.
+
+    quarantine also carries the row's case_id (where it has a usable one) and row_values, the row's
+    non-personal cells as "header=value; …". column_fates: one row per column of the file — sheet (None
+    outside workbooks), column_index (1-based position; JSON: key order), header as written, fate
+    (mapped | personal_data_dropped | ignored | unmapped), field (the field or personal-data kind) and
+    note (why ignored, which part of a date it holds, a sample of an unmapped column). findings: problems
+    that do not reject a row (a date column mapped to no field, a status inferred from dates):
+    source_row (NA for the whole file), case_id, field, raw_value, finding. Every free text kept here
+    (status texts, skipped rows, quarantined values, samples, findings) has personal data masked
+    (pipeline.ingest.personal).
     """
 
     path: Path
@@ -110,7 +136,9 @@ class ReadResult:
     skipped: pd.DataFrame
     header_map: dict[str, str] = field(default_factory=dict)
     unmapped_headers: list[str] = field(default_factory=list)
-    column_fates: pd.DataFrame | None = None  # COLUMN_FATE_COLUMNS, one row per column of the header
+    exported_at_source: str | None = None  # where exported_at was read: JSON envelope, export-time line, …
+    column_fates: pd.DataFrame = field(default_factory=lambda: _fates_frame([]))
+    findings: pd.DataFrame = field(default_factory=lambda: _findings_frame([]))
     # applicant names seen in the file's personal-data columns: used to mask free text (the file name
     # included) while the file is stored; never stored themselves
     personal_names: frozenset[str] = frozenset()
@@ -158,6 +186,24 @@ def empty_cases() -> pd.DataFrame:
     return empty_records(CASE)
 
 
+def _fates_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Column fates (FATE_COLUMNS) from (sheet, column_index, header, fate, field, note) tuples."""
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in FATE_COLUMNS]
+    return pd.DataFrame({
+        name: pd.Series(values, dtype="int64" if name == "column_index" else TEXT_DTYPE)
+        for name, values in zip(FATE_COLUMNS, columns, strict=True)
+    })
+
+
+def _findings_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Findings (FINDING_COLUMNS) from (source_row or None, case_id, field, raw_value, finding) tuples."""
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in FINDING_COLUMNS]
+    return pd.DataFrame({
+        name: pd.Series(values, dtype="Int64" if name == "source_row" else TEXT_DTYPE)
+        for name, values in zip(FINDING_COLUMNS, columns, strict=True)
+    })
+
+
 def _one_line(error: BaseException, limit: int = 160) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     return text[:limit]
@@ -170,12 +216,21 @@ class _Context:
     settings: Any
     syn: Synonyms
     tz: str
+    statuses: StatusMap | None = None
     _salt: str | None = None
 
     def salt(self) -> str:
         if self._salt is None:
             self._salt = pii_salt(self.settings)
         return self._salt
+
+    def code_table(self, family: str, name: str) -> CodeTable | None:
+        """The code table of a coded field: case states (for this export's source) and channels come
+        from the status mapping file, other families' codes from the synonyms file."""
+        if family == "case":
+            statuses = self.statuses or load_status_map()
+            return {"status": statuses.status_for(self.path), "channel": statuses.channel}.get(name)
+        return self.syn.code_table(family, name)
 
 
 @dataclass
@@ -187,6 +242,8 @@ class _Part:
     quarantine: pd.DataFrame
     skipped: pd.DataFrame
     kinds: dict[str, list[int]]  # row_kind -> source rows (for the layout description)
+    fates: list[tuple] = field(default_factory=list)  # FATE_COLUMNS tuples
+    findings: list[tuple] = field(default_factory=list)  # FINDING_COLUMNS tuples
     personal_names: frozenset[str] = frozenset()
 
 
@@ -232,6 +289,49 @@ def _row_texts(raw: pd.DataFrame, pos: int, hidden: set[Any]) -> list[str]:
     return ["" if key in hidden else " ".join(cell_text(v).split()) for key, v in raw.iloc[pos].items()]
 
 
+# Fields whose time of day is kept as "unknown" when the export gave a date only (DESIGN §8.1).
+CASE_TIME_FIELDS = CASE.names_of("time")
+RESOLVED_STATES = (7, 8, 9, 10)
+# Personal-data kinds whose values are masked wherever the row's free text is kept.
+_MASKED_PII = ("applicant_name", "applicant_phone", "applicant_id_number", "applicant_email", "applicant_address")
+
+
+def _personal_values(raw: pd.DataFrame, columns: list[ColumnInfo], positions: Sequence[int]) -> dict[int, list[str]]:
+    """Per row position, the texts of its personal-data cells (to mask them in the row's free text)."""
+    keys = [c.key for c in columns if c.target in _MASKED_PII]
+    out: dict[int, list[str]] = {}
+    if not keys:
+        return out
+    for pos in positions:
+        values = [" ".join(cell_text(raw.iat[pos, raw.columns.get_loc(k)]).split()) for k in keys]
+        out[int(pos)] = [v for v in values if len(v) >= 3]
+    return out
+
+
+def _masked(text: str, names: Sequence[str] = ()) -> str:
+    return mask_personal_data(text, names) if text else text
+
+
+def _row_values(raw: pd.DataFrame, columns: list[ColumnInfo], pos: int, names: Sequence[str]) -> str:
+    """A quarantined row's non-personal cells as "header=value; …" (personal data masked)."""
+    parts = []
+    for column in columns:
+        if column.is_pii or column.key not in raw.columns:
+            continue
+        value = " ".join(cell_text(raw.iat[pos, raw.columns.get_loc(column.key)]).split())
+        if value:
+            header = column.header or column.label or f"cột {column.index + 1}"
+            parts.append(f"{header}={value}")
+    return _masked("; ".join(parts), names)[:500]
+
+
+def _status_reason(table: CodeTable | None, text: str) -> str:
+    if table is not None and table.is_ambiguous(text):
+        return (f"status: trạng thái không rõ nghĩa: '{text}'; thêm vào tệp ánh xạ trạng thái "
+                f"(status_map.toml) nghĩa của nó cho nguồn này")
+    return f"status: unknown status '{text}' (add it to the status mapping file)"
+
+
 def _build(
     raw: pd.DataFrame,
     source_rows: np.ndarray,
@@ -242,16 +342,19 @@ def _build(
     classify: bool = True,
     problems: list[_Problem] | None = None,
     family: str = "case",
+    sheet: str | None = None,
 ) -> _Part:
-    """Sort the rows of one table into records, quarantine lines and skipped layout rows."""
+    """Sort the rows of one table into records, quarantine lines and skipped layout rows, and give each
+    column its fate."""
     n = len(raw)
     problems = list(problems or [])
     primary = RECORDS[FILE_KINDS[kind].primary]
     id_name = primary.fields[0].name
     by_field: dict[tuple[str, int], ColumnInfo] = {}
+    time_of: dict[tuple[str, int], ColumnInfo] = {}
     for column in columns:
-        if column.target and column.target != IGNORE and column.target not in PII_FIELDS:
-            by_field.setdefault((column.target, column.seq), column)
+        if column.fate == MAPPED and column.target and column.target != IGNORE and not column.is_pii:
+            (time_of if column.is_time_part else by_field).setdefault((column.target, column.seq), column)
 
     def col(name: str, seq: int = 0) -> pd.Series | None:
         column = by_field.get((name, seq))
@@ -264,10 +367,24 @@ def _build(
     blank = ~nonempty.any(axis=1)
     empty_row = blank.copy()
 
+    # dates, with the time of day from a separate time column of the same field (DESIGN §8.1)
     dates: dict[tuple[str, int], Any] = {}
+    value_problems: list[_Problem] = []
     for (name, seq), column in by_field.items():
         if name in DATE_FIELDS or name in SUPPLEMENT_FIELDS:
-            dates[(name, seq)] = parse_datetimes(raw[column.key], ctx.tz)
+            parsed = parse_datetimes(raw[column.key], ctx.tz)
+            time_column = time_of.get((name, seq))
+            if time_column is not None:
+                times = parse_times(raw[time_column.key])
+                values, orphan, conflicting = combine_date_and_time(parsed, times)
+                parsed = dataclasses.replace(parsed, values=values)
+                label = column_name(name, seq)
+                for mask, why in ((times.bad, "cannot read time"), (orphan, "a time without a date"),
+                                  (conflicting, "the date column holds another time of day")):
+                    positions = np.flatnonzero(mask)
+                    shown = [times.raw.get(int(p)) or cell_text(raw[time_column.key].iat[int(p)]) for p in positions]
+                    value_problems.append(_Problem(positions, label, shown, [f"{label}: {why} '{v}'" for v in shown]))
+            dates[(name, seq)] = parsed
     lenient = {name for name in primary.columns if f"{name}_text" in primary.columns}
     time_texts: dict[str, pd.Series] = {}
     for name in lenient:  # a deadline written as words ("quý IV/2025") is kept as text, not quarantined
@@ -278,18 +395,23 @@ def _build(
                 words.iat[position] = text
             time_texts[name] = text_series(words)
             dates[(name, 0)] = dataclasses.replace(parsed, bad=np.zeros(n, dtype=bool), raw={})
-    status_table = ctx.syn.code_table(family, "status")
+    status_table = ctx.code_table(family, "status")
     status_text = text_series(col("status")) if col("status") is not None else None
     status_codes, status_bad = (
         status_table.parse(status_text)
         if status_text is not None and status_table is not None
         else (None, np.zeros(n, dtype=bool))
     )
-    channel_text = text_series(col("channel")) if col("channel") is not None and family == "case" else None
+    channel_table = ctx.code_table(family, "channel") if family == "case" else None
+    channel_text = text_series(col("channel")) if col("channel") is not None and channel_table is not None else None
     channel_codes, channel_bad = (
-        ctx.syn.channel.parse(channel_text) if channel_text is not None else (None, np.zeros(n, dtype=bool))
+        channel_table.parse(channel_text) if channel_text is not None else (None, np.zeros(n, dtype=bool))
     )
-    case_id = text_series(col(id_name), id_name, collapse=False) if col(id_name) is not None else None
+    raw_ids = text_series(col(id_name), id_name, collapse=False) if col(id_name) is not None else None
+    id_reasons = None
+    case_id = raw_ids
+    if raw_ids is not None and id_name == "case_id":
+        case_id, id_reasons = check_case_ids(raw_ids)
 
     kinds = np.full(n, None, dtype=object)
     kinds[blank] = "blank"
@@ -305,8 +427,8 @@ def _build(
         if status_codes is not None:
             has_date |= status_codes.notna().to_numpy()
         odd_id = np.ones(n, dtype=bool)  # no case code, or a phrase where the code should be ("Tổng cộng: …")
-        if case_id is not None:
-            arr = case_id.array._pa_array  # noqa: SLF001
+        if raw_ids is not None:
+            arr = raw_ids.array._pa_array  # noqa: SLF001
             code_like = pc.and_(
                 pc.invert(pc.match_substring_regex(arr, r"\s")), pc.match_substring_regex(arr, r"\d")
             )
@@ -324,30 +446,63 @@ def _build(
                 if row_kind != "data":
                     kinds[pos] = row_kind
     data = pd.isna(kinds)
+    problems += value_problems
+
+    findings: list[tuple] = []
+    if kind == "cases" and family == "case" and status_codes is None and n:
+        # a logbook without a status column (DESIGN §8.1): the state follows the dates it has filled
+        returned, finished = dates.get(("returned_at", 0)), dates.get(("finished_at", 0))
+        inferred = np.full(n, 4, dtype=np.int8)
+        if finished is not None:
+            inferred[finished.values.notna().to_numpy()] = 9
+        if returned is not None:
+            inferred[returned.values.notna().to_numpy()] = 10
+        status_codes = pd.Series(pd.arrays.IntegerArray(inferred, np.zeros(n, dtype=bool)))
+        findings.append((None, None, "status", None,
+                         "no status column: each case's state is inferred from its dates "
+                         "(returned → 10 Đã trả kết quả, finished → 9 Đã xử lý xong, otherwise 4 Đang xử lý)"))
 
     # problems of case rows: one quarantine line each
     missing = data & ~(forced & empty_row)  # an unreadable record already has its line
-    if case_id is not None:
-        missing &= case_id.isna().to_numpy()
+    if raw_ids is not None:
+        missing &= raw_ids.isna().to_numpy()
     positions = np.flatnonzero(missing)
     problems.append(
         _Problem(positions, id_name, [""] * len(positions), [f"{id_name}: missing"] * len(positions))
     )
+    if id_reasons is not None:
+        positions = np.flatnonzero(pd.notna(id_reasons) & (id_reasons != None) & raw_ids.notna().to_numpy() & data)  # noqa: E711
+        raws = [str(raw_ids.iloc[p]) for p in positions]
+        problems.append(_Problem(positions, id_name, raws, [f"{id_name}: {id_reasons[p]}" for p in positions]))
     for (name, seq), parsed in dates.items():
         positions = np.flatnonzero(parsed.bad & data)
         label = f"{name}_{seq}" if seq > 1 else name
         raws = [parsed.raw.get(int(p), "") or "" for p in positions]
         reasons = [f"{label}: {parsed.reasons[p]} '{r}'" for p, r in zip(positions, raws, strict=True)]
         problems.append(_Problem(positions, label, raws, reasons))
-    for name, texts, bad in (("status", status_text, status_bad), ("channel", channel_text, channel_bad)):
+    for name, texts, bad, table in (("status", status_text, status_bad, status_table),
+                                    ("channel", channel_text, channel_bad, channel_table)):
         if texts is None:
             continue
         positions = np.flatnonzero(bad & data)
         raws = [str(texts.iloc[p]) for p in positions]
-        problems.append(_Problem(positions, name, raws, [f"{name}: unknown {name} '{r}'" for r in raws]))
+        reasons = [_status_reason(table, r) if name == "status" else f"{name}: unknown {name} '{r}'" for r in raws]
+        problems.append(_Problem(positions, name, raws, reasons))
+    if kind == "cases" and family == "case" and status_codes is not None:
+        # a resolved state without any end time is never counted as open (DESIGN §8.1)
+        no_end = status_codes.isin(RESOLVED_STATES).fillna(False).to_numpy(dtype=bool) & data
+        for name in ("finished_at", "returned_at"):
+            parsed = dates.get((name, 0))
+            if parsed is not None:
+                no_end &= parsed.values.isna().to_numpy() & ~parsed.bad
+        positions = np.flatnonzero(no_end)
+        shown = [str(status_text.iloc[p]) if status_text is not None else str(status_codes.iloc[p]) for p in positions]
+        problems.append(_Problem(positions, "status", shown, [
+            f"status: đã giải quyết nhưng thiếu ngày kết thúc (trạng thái '{v}', không có ngày kết thúc xử lý "
+            f"hay ngày trả kết quả)" for v in shown]))
 
     bad_rows = np.zeros(n, dtype=bool)
-    q_rows: list[np.ndarray] = []
+    q_pos: list[np.ndarray] = []
     q_fields: list[str] = []
     q_raw: list[str] = []
     q_reason: list[str] = []
@@ -357,17 +512,27 @@ def _build(
         if not len(positions):
             continue
         bad_rows[positions] = True
-        q_rows.append(source_rows[positions])
+        q_pos.append(positions)
         q_fields += [problem.field] * len(positions)
         q_raw += [str(r)[:200] for r, k in zip(problem.raw, keep, strict=True) if k]
         q_reason += [str(r)[:300] for r, k in zip(problem.reasons, keep, strict=True) if k]
-    if q_rows:
+    if q_pos:
+        positions = np.concatenate(q_pos).astype(np.int64)
+        unique_rows = np.unique(positions)
+        names = _personal_values(raw, columns, unique_rows)
+        shown_rows = set(unique_rows[:MAX_ROW_VALUES].tolist())
+        row_values = {int(p): _row_values(raw, columns, int(p), names.get(int(p), ())) for p in shown_rows}
         quarantine = pd.DataFrame(
             {
-                "source_row": np.concatenate(q_rows).astype("int64"),
+                "source_row": source_rows[positions].astype("int64"),
                 "field": pd.Series(q_fields, dtype=TEXT_DTYPE),
-                "raw_value": pd.Series(q_raw, dtype=TEXT_DTYPE),
-                "reason": pd.Series(q_reason, dtype=TEXT_DTYPE),
+                "raw_value": pd.Series([_masked(r, names.get(int(p), ())) for r, p in zip(q_raw, positions, strict=True)],
+                                       dtype=TEXT_DTYPE),
+                "reason": pd.Series([_masked(r, names.get(int(p), ())) for r, p in zip(q_reason, positions, strict=True)],
+                                    dtype=TEXT_DTYPE),
+                "case_id": (case_id.iloc[positions].reset_index(drop=True) if case_id is not None
+                            else pd.Series([np.nan] * len(positions), dtype=TEXT_DTYPE)),
+                "row_values": pd.Series([row_values.get(int(p)) for p in positions], dtype=TEXT_DTYPE),
             }
         ).sort_values("source_row", kind="stable", ignore_index=True)
     else:
@@ -405,7 +570,9 @@ def _build(
             elif f.type == "hash":
                 frame[f.name] = _hashes(raw, columns, good_idx, ctx)
             elif f.name == "status_text":
-                frame[f.name] = take(status_text, TEXT_DTYPE)
+                frame[f.name] = _masked_status_texts(take(status_text, TEXT_DTYPE), status_table, raw, columns, good_idx)
+            elif f.name == "time_unknown":
+                frame[f.name] = _time_unknown({name: frame[name] for name in CASE_TIME_FIELDS if name in frame})
             elif f.name.endswith("_text") and f.name.removesuffix("_text") in time_texts:
                 frame[f.name] = take(time_texts[f.name.removesuffix("_text")], TEXT_DTYPE)
             elif f.type == "time":
@@ -436,12 +603,18 @@ def _build(
 
     skipped_pos = np.flatnonzero(~data)
     hidden = {c.key for c in columns if c.is_pii}
+    texts = {p: " | ".join(t for t in _row_texts(raw, p, hidden) if t) for p in skipped_pos[~blank[skipped_pos]].tolist()}
+    # a note row may name an applicant of a case next to it: mask the names of the rows around it
+    near = _personal_values(raw, columns, sorted({q for p in texts for q in range(max(p - 2, 0), min(p + 3, n))}))
     skipped = pd.DataFrame(
         {
             "source_row": source_rows[skipped_pos].astype("int64"),
             "row_kind": pd.Series([kinds[p] for p in skipped_pos], dtype=TEXT_DTYPE),
             "text": pd.Series(
-                [" | ".join(t for t in _row_texts(raw, p, hidden) if t)[:200] for p in skipped_pos],
+                [
+                    _masked(texts.get(p, ""), [v for q in range(max(p - 2, 0), min(p + 3, n)) for v in near.get(q, ())])[:200]
+                    for p in skipped_pos.tolist()
+                ],
                 dtype=TEXT_DTYPE,
             ),
         }
@@ -449,11 +622,79 @@ def _build(
     kind_rows: dict[str, list[int]] = {}
     for p in skipped_pos:
         kind_rows.setdefault(kinds[p], []).append(int(source_rows[p]))
+    fates, column_findings = _column_fates(raw, columns, data, sheet, ctx.tz)
     names: set[str] = set()
     for column in columns:
         if column.target == "applicant_name":
             names.update(v for v in text_series(raw[column.key]).dropna().unique().tolist() if isinstance(v, str))
-    return _Part(n, records, quarantine, skipped, kind_rows, frozenset(names))
+    return _Part(n, records, quarantine, skipped, kind_rows, fates, column_findings + findings, frozenset(names))
+
+
+def _masked_status_texts(texts: pd.Series, table: CodeTable | None, raw: pd.DataFrame, columns: list[ColumnInfo],
+                         rows: np.ndarray) -> pd.Series:
+    """Status texts as kept: personal data masked (phones, ids, e-mails, and the row's own applicant
+    names where the text is more than a known state name)."""
+    if texts.isna().all():
+        return texts
+    codes, distinct = pd.factorize(texts)  # each distinct text is looked at once
+    plain = table.exact if table is not None else {}
+    masked_distinct = np.array([_masked(t) for t in distinct] + [None], dtype=object)
+    unusual_distinct = np.array([fold(t) not in plain for t in distinct] + [False], dtype=bool)
+    masked = pd.Series(masked_distinct[codes], index=texts.index, dtype=object)
+    unusual = np.flatnonzero(unusual_distinct[codes])
+    if len(unusual) and any(c.target in _MASKED_PII for c in columns):
+        names = _personal_values(raw, columns, rows[unusual])
+        for i in unusual.tolist():
+            masked.iat[i] = _masked(texts.iat[i], names.get(int(rows[i]), ()))
+    return masked.astype(TEXT_DTYPE)
+
+
+def _time_unknown(times: dict[str, pd.Series]) -> pd.Series:
+    """Per row, the time fields whose value has no time of day (exactly 00:00:00: a date only), as
+    "received_at,due_at"; NaN where every time is known (DESIGN §8.1)."""
+    length = len(next(iter(times.values()))) if times else 0
+    out = np.full(length, "", dtype=object)
+    for name, values in times.items():
+        stamps = values.to_numpy(dtype="datetime64[us]")
+        date_only = ~np.isnat(stamps) & (stamps == stamps.astype("datetime64[D]").astype("datetime64[us]"))
+        out[date_only] = np.where(out[date_only] == "", name, out[date_only] + "," + name)
+    return pd.Series(np.where(out == "", None, out), dtype=TEXT_DTYPE)
+
+
+_TIME_LOOK = r"^\s*\d{1,2}\s*(?::|h|g|giờ)\s*\d{0,2}\s*$"
+
+
+def _column_fates(raw: pd.DataFrame, columns: list[ColumnInfo], data: np.ndarray, sheet: str | None,
+                  tz: str) -> tuple[list[tuple], list[tuple]]:
+    """Each column's fate (FATE_COLUMNS tuples) and the findings about columns: an unmapped column whose
+    values look like dates or times, a time column without a date column."""
+    fates: list[tuple] = []
+    findings: list[tuple] = []
+    data_rows = np.flatnonzero(data)
+    for column in columns:
+        note = column.note
+        field_name = column.field_name if column.fate in (MAPPED, PII_DROPPED) else None
+        if column.fate == UNMAPPED and column.key in raw.columns and len(data_rows):
+            values = raw[column.key].iloc[data_rows]
+            present = values[_nonempty(values)]
+            if len(present):
+                names = _personal_values(raw, columns, data_rows[_nonempty(values)][:1])
+                sample = _masked(" ".join(cell_text(present.iloc[0]).split()), next(iter(names.values()), ()))[:80]
+                note = f"{note}; sample: {sample}" if note else f"sample: {sample}"
+                head = present.iloc[:50]
+                dated = parse_datetimes(head.astype(object), tz).values.notna().mean()
+                timed = head.map(lambda v: isinstance(v, dt.time) or bool(
+                    isinstance(v, str) and re.match(_TIME_LOOK, v, re.IGNORECASE))).mean()
+                if dated >= 0.8 or timed >= 0.8:
+                    what = "dates" if dated >= 0.8 else "times of day"
+                    findings.append((None, None, column.header or column.label, sample,
+                                     f"column {column.index + 1} '{column.header or column.label}' holds {what} "
+                                     f"but maps to no field; add its header to the synonyms file"))
+        if column.fate == IGNORED and column.target is None and column.part == TIME_PART and "without a date" in (note or ""):
+            findings.append((None, None, column.header or column.label, None,
+                             f"column {column.index + 1} '{column.header}': {note}; its times are not used"))
+        fates.append((sheet, column.index + 1, column.header or column.label, column.fate, field_name, note))
+    return fates, findings
 
 
 def _hashes(raw: pd.DataFrame, columns: list[ColumnInfo], good_idx: np.ndarray, ctx: _Context) -> pd.Series:
@@ -512,6 +753,7 @@ def _flat_supplements(
 
 # ----------------------------------------------------------------------------- assembling a result
 def _header_map(columns: list[ColumnInfo]) -> tuple[dict[str, str], list[str]]:
+    """Header as read -> field (a time-of-day column: "<field> (time)"), and the unrecognised headers."""
     mapping: dict[str, str] = {}
     unmapped: list[str] = []
     for column in columns:
@@ -519,34 +761,13 @@ def _header_map(columns: list[ColumnInfo]) -> tuple[dict[str, str], list[str]]:
             continue
         if column.target:
             label = column.label
-            if label in mapping and mapping[label] != column.field_name:
+            name = (column.field_name or "") + (" (time)" if column.is_time_part else "")
+            if label in mapping and mapping[label] != name:
                 label = f"{label} [{column.index + 1}]"
-            mapping[label] = column.field_name or ""
-        else:
+            mapping[label] = name
+        elif column.fate == UNMAPPED:
             unmapped.append(column.label)
     return mapping, unmapped
-
-
-COLUMN_FATE_COLUMNS = ("column_index", "header", "fate", "field", "note")
-
-
-def column_fates(columns: list[ColumnInfo]) -> pd.DataFrame:
-    """What became of every column of the header: mapped to a field, dropped as personal data, ignored
-    (a known non-field such as STT) or unmapped."""
-    rows = []
-    for column in columns:
-        if column.target in PII_FIELDS:
-            fate, note = "personal_data_dropped", "dữ liệu cá nhân: không lưu"
-        elif column.target == IGNORE:
-            fate, note = "ignored", "cột không mang dữ liệu cần nạp (số thứ tự…)"
-        elif column.target:
-            fate, note = "mapped", None
-        else:
-            fate, note = "unmapped", None
-        rows.append((column.index, column.label or "", fate, column.field_name if fate == "mapped" else None, note))
-    frame = pd.DataFrame(rows, columns=list(COLUMN_FATE_COLUMNS))
-    frame["column_index"] = frame["column_index"].astype("int64")
-    return frame
 
 
 def _concat(frames: list[pd.DataFrame], columns: Sequence[str] | Record) -> pd.DataFrame:
@@ -570,12 +791,16 @@ def _result(
 ) -> ReadResult:
     meta = read_metadata(meta_rows, ctx.syn, ctx.tz)
     extra_meta = extra_meta or {}
-    exported_at = (
-        extra_meta.get("exported_at")
-        or meta.exported_at
-        or datetime_from_name(ctx.path.name)
-        or meta.signed_on
-    )
+    exported_at, exported_at_source = None, None
+    for source, found in (
+        ("JSON envelope", extra_meta.get("exported_at")),
+        ("export-time line of the file", meta.exported_at),
+        ("file name", datetime_from_name(ctx.path.name)),
+        ("signature date", meta.signed_on),
+    ):
+        if found:
+            exported_at, exported_at_source = found, source
+            break
     header_map, unmapped = _header_map(columns)
     return ReadResult(
         path=ctx.path,
@@ -593,7 +818,9 @@ def _result(
         skipped=_concat([p.skipped for p in parts], SKIPPED_COLUMNS),
         header_map=header_map,
         unmapped_headers=unmapped,
-        column_fates=column_fates(columns),
+        exported_at_source=exported_at_source,
+        column_fates=_fates_frame([fate for p in parts for fate in p.fates]),
+        findings=_findings_frame([finding for p in parts for finding in p.findings]),
         personal_names=frozenset(n for p in parts for n in p.personal_names),
     )
 
@@ -699,7 +926,7 @@ def _read_excel(ctx: _Context) -> ReadResult:
         )
         offset = order * SHEET_ROW_OFFSET  # rows of a second, third … sheet stay distinct
         source_rows = np.arange(block.end + 2, block.end + 2 + len(body), dtype=np.int64) + offset
-        part = _build(raw, source_rows, block.columns, kind, ctx, family=block.family)
+        part = _build(raw, source_rows, block.columns, kind, ctx, family=block.family, sheet=name)
         parts.append(part)
         titles = grid[: block.start]
         meta_rows += titles
@@ -1005,6 +1232,7 @@ def _read_json(ctx: _Context) -> ReadResult:
     for position, (column, path) in enumerate(zip(columns, paths, strict=True)):
         column.key = position
         column.label = ".".join(path) if not column.target or len(path) > 1 else path[0]
+        column.header = ".".join(path)
     targets = targets_of(columns)
     kind = kind_of(targets, family)
     if kind is None and not records:
@@ -1054,6 +1282,16 @@ def _read_json(ctx: _Context) -> ReadResult:
     )
     if supplements_path is not None and kind == "cases":
         part.records["supplement"] = _json_supplements(records, supplements_path, source_rows, part, ctx)
+    if supplements_at is not None:  # the list of cycles, and each key inside it
+        cycles = columns[supplements_at]
+        part.fates.insert(supplements_at, (None, supplements_at + 1, cycles.header, MAPPED, "supplements",
+                                           "list of supplement cycles (one row each in the supplement records)"))
+        for key in _supplement_keys(records, supplements_path):
+            inner = assign_columns(ctx.syn, [[key]], "case")[0]
+            mapped = inner.target in SUPPLEMENT_FIELDS or inner.target == "new_due_at"
+            part.fates.append((None, supplements_at + 1, f"{cycles.header}.{key}", MAPPED if mapped else inner.fate,
+                               inner.target if mapped or inner.is_pii else None,
+                               inner.note or ("a field of each supplement cycle" if mapped else None)))
     layout = f"{where}, {len(records)} records" + _layout_tail(part, "record")
     if broken:
         layout += f"; invalid JSON lines {_ranges(broken)}"
@@ -1091,6 +1329,17 @@ def _supplement_table(records: list[Any], path: tuple[str, ...] | None, ctx: _Co
     return pd.DataFrame(
         rows, columns=["pos", "seq", "requested_at", "received_at", "new_due_at"], dtype=object
     )
+
+
+def _supplement_keys(records: list[Any], path: tuple[str, ...] | None) -> list[str]:
+    """The keys used inside the supplement cycles of the records, in order of first use."""
+    keys: dict[str, None] = {}
+    for record in records:
+        cycles = record.get(path[0]) if isinstance(record, dict) and path else None
+        for cycle in cycles if isinstance(cycles, list) else ():
+            if isinstance(cycle, dict):
+                keys.update(dict.fromkeys(cycle))
+    return list(keys)
 
 
 def _json_supplement_problems(
@@ -1162,7 +1411,8 @@ def read_export(path: Path, settings: Settings) -> ReadResult:
         raise FileRejected(f"{path.name}: not a readable file")
     if path.stat().st_size == 0:
         raise FileRejected(f"{path.name}: file is empty")
-    ctx = _Context(path, settings, load_synonyms(settings.header_synonyms_file), settings.timezone)
+    ctx = _Context(path, settings, load_synonyms(settings.header_synonyms_file), settings.timezone,
+                   load_status_map(settings.status_map_file))
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         kind = "excel"

@@ -157,7 +157,8 @@ def hash_file(path: Path, attempts: int = HASH_ATTEMPTS) -> str:
             return file_sha256(path)
         except OSError as exc:
             if isinstance(exc, permanent) or attempt == attempts:
-                raise
+                # the same error, naming the file as stored and logged (masked, one line)
+                raise type(exc)(exc.errno, f"{exc.strerror or exc}: {masked_path(path)}") from None
             time.sleep(min(30, 2 * 5 ** (attempt - 1)))
     raise AssertionError("unreachable")
 
@@ -213,7 +214,7 @@ def read_one(export: Export, settings: Settings) -> ReadExport | FileOutcome:
     try:
         result = read_export(export.path, settings)
     except FileRejected as exc:
-        return FileOutcome(export.path, export.sha, "rejected", _named(export.path, exc))
+        return FileOutcome(export.path, export.sha, "rejected", _named(export.path, str(exc)))
     except Exception as exc:  # a reader bug or an unreadable file must not stop the other files
         return FileOutcome(export.path, export.sha, "rejected", _named(export.path, f"cannot read ({_first_line(exc)})"))
     exported_at = (result.exported_at or export_time_from_path(export.path)
@@ -283,13 +284,11 @@ def record_rejection(outcome: FileOutcome, settings: Settings, run_id: str, stor
 
 
 def _named(path: Path, reason: object) -> str:
-    """A one-line reason that names the file (masked) once."""
+    """A one-line reason that names the file: as the reader named it, else by its (masked) path."""
     text = _first_line(reason) if not isinstance(reason, str) else reason.splitlines()[0] if reason else "rejected"
-    shown = masked_path(path)
-    for name in (str(path), path.name):
-        if text.startswith(name):
-            text = text[len(name):].lstrip(": ")
-    return f"{shown}: {text}"
+    if text.startswith((str(path), path.name)):
+        return masked_path(Path(text.split(":", 1)[0])) + text[len(text.split(":", 1)[0]):]
+    return f"{masked_path(path)}: {text}"
 
 
 def _first_line(exc: object) -> str:

@@ -20,6 +20,7 @@ names) is masked of personal data first (:func:`pipeline.ingest.personal.mask_pe
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,8 +34,8 @@ from pipeline.settings import Settings
 
 # Free-text columns of the side tables (record tables: every "text" field).
 SIDE_TEXT_COLUMNS = {
-    "skipped": ("text",), "quarantine": ("raw_value", "reason", "case_id"), "findings": ("raw_value", "finding"),
-    "column_fates": ("header",),
+    "skipped": ("text",), "quarantine": ("raw_value", "reason", "case_id", "row_values"),
+    "findings": ("raw_value", "finding"), "column_fates": ("header", "note"),
 }
 
 
@@ -59,9 +60,13 @@ def ingested_hashes(settings: Settings) -> set[str]:
     return {p.stem for p in folder.glob("*.parquet")} if folder.exists() else set()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def masked_path(path: Path, names: frozenset[str] = frozenset()) -> str:
-    """The path as stored and logged: personal data in folder and file names masked."""
-    return mask_personal_data(str(path), names)
+    """The path as stored and logged: personal data in folder and file names masked, and control characters
+    (a newline in a file name would forge a log line) written as escapes."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", mask_personal_data(str(path), names))
 
 
 def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
@@ -138,9 +143,9 @@ def store_export(read, checks, settings: Settings, run_id: str) -> FileOutcome:
            for name, frame in result.records.items()},
         "skipped": result.skipped,
         "quarantine": quarantine,
-        "findings": checks.findings,
+        "findings": pd.concat([result.findings.assign(expectation="reader"), checks.findings], ignore_index=True),
         "validation": checks.results,
-        "column_fates": result.column_fates if result.column_fates is not None else pd.DataFrame(),
+        "column_fates": result.column_fates,
     }
     for part, frame in parts.items():
         frame = _masked(frame, SIDE_TEXT_COLUMNS.get(part, ()), names)

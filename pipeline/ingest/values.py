@@ -216,9 +216,13 @@ _FORMATS = (
 # Rewrites tried on texts no format matched: Vietnamese words around dates, other separators.
 _REWRITES = (
     (r"[\s\x{00A0}]+", " "),
+    # spelled out: "ngày 05 tháng 4 năm 2025" -> 05/4/2025
+    (r"(?i)(?:ng[àa]y\s*)?(\d{1,2})\s*th[áa]ng\s*(\d{1,2})\s*n[ăa]m\s*(\d{4})", r"\1/\2/\3"),
     (r"(?i)(lúc|luc|ngày|ngay|vào|vao)", " "),
     (r"\s*,\s*", " "),
-    (r"(\d{1,2})\s*(?:giờ|gio|h|g)\s*(\d{2})\s*(?:phút|phut|p)?", r"\1:\2"),
+    (r"\s+[-–]\s+", " "),
+    (r"(?i)(\d{1,2})\s*(?:giờ|gio|h|g)\s*(\d{2})\s*(?:phút|phut|p)?(\s|$)", r"\1:\2\3"),
+    (r"(?i)(^|\s)(\d{1,2})\s*(?:giờ|gio|h|g)(\s|$)", r"\1\2:00\3"),
     (r"(^|\s)(\d{1,2})[-.](\d{1,2})[-.](\d{4})", r"\1\2/\3/\4"),
     (r"(:\d{2})[.,]\d+", r"\1"),
     (r"(?i)\s*\b(sa|am|a\.m\.)$", " AM"),
@@ -249,20 +253,40 @@ def _rank_formats(arr: pa.Array) -> list[_Format]:
     return [_FORMATS[i] for count, i in sorted(hits, key=lambda h: (-h[0], h[1])) if count]
 
 
+_NUMERIC_DATE = r"(^|[^\d/.-])(\d{1,2})([/.-])(\d{1,2})([/.-])(\d{4})"
+
+
+def month_first(arr: pa.Array) -> bool:
+    """Whether a column's numeric dates are written month first: day comes before month unless the
+    column proves otherwise (some value's second part is above 12 and no value's first part is)."""
+    found = pc.extract_regex(arr, r"(?:^|[^\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]\d{4}")
+    first = pc.max(pc.cast(pc.struct_field(found, [0]), pa.int64())).as_py()
+    second = pc.max(pc.cast(pc.struct_field(found, [1]), pa.int64())).as_py()
+    return second is not None and second > 12 and (first or 0) <= 12
+
+
+def _swap_day_month(arr: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(arr, _NUMERIC_DATE, r"\1\4\3\2\5\6")
+
+
 def _parse_text_dates(arr: pa.Array, tz: str) -> tuple[np.ndarray, np.ndarray]:
     """Microseconds since 1970 and an ok-mask for non-empty date texts, trying every known format."""
     n = len(arr)
     out = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
     idx = np.arange(n)
-    cur = arr
+    swap = month_first(arr)
+    cur = _swap_day_month(arr) if swap else arr
     for stage in (0, 1):
         if not len(idx):
             break
         if stage == 1:
+            cur = arr.take(pa.array(idx)) if swap else cur  # rewrite the texts as written, then swap once
             for pattern, repl in _REWRITES:
                 cur = pc.replace_substring_regex(cur, pattern, repl)
             cur = pc.utf8_trim_whitespace(cur)
+            if swap:
+                cur = _swap_day_month(cur)
         for f in _rank_formats(cur) if stage == 0 else _FORMATS:
             if not len(idx):
                 break
@@ -311,8 +335,9 @@ def _two_digit_years(texts: pa.Array, micros: np.ndarray, valid: np.ndarray, row
 
 
 def _epoch_micros(texts: pd.Series, tz: str) -> tuple[np.ndarray, np.ndarray]:
-    """Unix times (10 digits: seconds, 13: milliseconds) and .NET JSON dates /Date(ms±zone)/ as local times."""
-    digits = texts.str.extract(r"^(?:/Date\()?(-?\d{10}|-?\d{13})(?:[+-]\d{4})?(?:\)/)?$")[0]
+    """Unix times (10 digits: seconds, 13: milliseconds; never with a leading zero, which is a phone number)
+    and .NET JSON dates /Date(ms±zone)/ as local times."""
+    digits = texts.str.extract(r"^(?:/Date\()?(-?[1-9]\d{9}|-?[1-9]\d{12})(?:[+-]\d{4})?(?:\)/)?$")[0]
     found = digits.notna().to_numpy().copy()
     micros = np.zeros(len(texts), dtype=np.int64)
     if found.any():
@@ -497,6 +522,122 @@ def parse_one_datetime(value: Any, tz: str = "Asia/Ho_Chi_Minh") -> dt.datetime 
     return None if pd.isna(stamp) else stamp.to_pydatetime()
 
 
+# ----------------------------------------------------------------------------- times of day
+_TIME_TEXT = re.compile(
+    r"(\d{1,2})\s*(?::|h|g|giờ|gio|\.)\s*(?:(\d{1,2})\s*(?:phút|phut|p|')?)?"
+    r"\s*(?::\s*(\d{1,2})\s*(?:giây|giay|s)?)?\s*(sa|ch|am|pm|a\.m\.|p\.m\.)?",
+    re.IGNORECASE,
+)
+_MICROS_PER_SECOND = 1_000_000
+
+
+@dataclass
+class ParsedTimes:
+    """A parsed time-of-day column (a "Giờ" column under a date group): microseconds after midnight
+    (-1 where empty or unreadable) and its problems."""
+
+    micros: np.ndarray  # int64 per row
+    bad: np.ndarray  # bool per row: non-empty but not a time of day
+    reasons: np.ndarray  # object per row: "cannot read time" where bad
+    raw: dict[int, str]  # row position -> the value as read, for the bad rows only
+
+
+def _time_of_text(text: str) -> int | None:
+    """Microseconds after midnight of a time written as text (14:35, 14h35, 14 giờ 35, 14g35, 2:35 CH,
+    a day fraction such as 0.6076, or a whole datetime), or None."""
+    text = " ".join(nfc(text).split()).strip(" ,;")
+    match = _TIME_TEXT.fullmatch(text)
+    if match:
+        hour, minute, second = (int(g) if g else 0 for g in match.groups()[:3])
+        suffix = (match.group(4) or "").casefold().replace(".", "")
+        if suffix in ("ch", "pm") and hour < 12:
+            hour += 12
+        elif suffix in ("sa", "am") and hour == 12:
+            hour = 0
+        if hour < 24 and minute < 60 and second < 60:
+            return ((hour * 60 + minute) * 60 + second) * _MICROS_PER_SECOND
+        return None
+    if re.fullmatch(r"\d{1,2}", text) and int(text) < 24:  # an hour alone
+        return int(text) * 3600 * _MICROS_PER_SECOND
+    if re.fullmatch(r"0?[.,]\d+", text):  # a day fraction written as text
+        return _time_of_number(float(text.replace(",", ".")))
+    moment = parse_one_datetime(text)
+    if moment is not None and (moment.hour or moment.minute or moment.second):
+        return ((moment.hour * 60 + moment.minute) * 60 + moment.second) * _MICROS_PER_SECOND
+    return None
+
+
+def _time_of_number(value: float) -> int | None:
+    """An Excel time: a day fraction (0.5 = 12:00), the fraction of a datetime serial, or a whole hour."""
+    if not math.isfinite(value) or value < 0:
+        return None
+    if value == int(value):
+        return int(value) * 3600 * _MICROS_PER_SECOND if value < 24 else None
+    seconds = round((value - math.floor(value)) * 86_400)
+    return (seconds % 86_400) * _MICROS_PER_SECOND
+
+
+def _time_of(value: Any) -> int | None | bool:
+    """Microseconds after midnight of one cell; False when empty."""
+    if is_empty(value) or (isinstance(value, str) and value.strip().casefold() in NULL_TOKENS):
+        return False
+    if isinstance(value, dt.time):
+        return ((value.hour * 60 + value.minute) * 60 + value.second) * _MICROS_PER_SECOND
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return ((value.hour * 60 + value.minute) * 60 + value.second) * _MICROS_PER_SECOND
+    if isinstance(value, dt.timedelta):
+        seconds = int(value.total_seconds())
+        return seconds * _MICROS_PER_SECOND if 0 <= seconds < 86_400 else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _time_of_number(float(value))
+    if isinstance(value, str):
+        return _time_of_text(value)
+    return None
+
+
+def parse_times(series: pd.Series) -> ParsedTimes:
+    """Read a column of times of day (text, Excel day fractions, time cells); each distinct value once."""
+    n = len(series)
+    micros = np.full(n, -1, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    reasons = np.full(n, None, dtype=object)
+    raw: dict[int, str] = {}
+    seen: dict[Any, int | None | bool] = {}
+    for position, value in enumerate(series.to_numpy(dtype=object, na_value=None).tolist()):
+        if value not in seen:  # cells are text, numbers, times or dates: all hashable
+            seen[value] = _time_of(value)
+        found = seen[value]
+        if found is False:
+            continue
+        if found is None:
+            bad[position] = True
+            reasons[position] = "cannot read time"
+            raw[position] = cell_text(value) if not isinstance(value, dt.time) else value.isoformat()
+        else:
+            micros[position] = found
+    return ParsedTimes(micros, bad, reasons, raw)
+
+
+def combine_date_and_time(dates: ParsedDates, times: ParsedTimes) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """One timestamp per row from a date column and the time column of the same field: the time column's
+    time where it has one, else the date's own. Returns (values, time_without_date, conflicting): rows
+    whose time has no date, and rows whose date already holds another time of day."""
+    values = dates.values.to_numpy(dtype="datetime64[us]")
+    day = values.astype("datetime64[D]").astype("datetime64[us]")
+    has_time = times.micros >= 0
+    has_date = ~np.isnat(values)
+    own = (values - day).astype(np.int64)
+    conflicting = has_time & has_date & (own != 0) & (own != times.micros)
+    combined = np.where(has_time & has_date, day + times.micros.astype("timedelta64[us]"), values)
+    return (
+        pd.Series(combined, index=dates.values.index, dtype="datetime64[us]"),
+        has_time & ~has_date & ~dates.bad,
+        conflicting,
+    )
+
+
 # ----------------------------------------------------------------------------- yes / no
 _YES = frozenset({"co", "x", "1", "true", "yes", "y", "dung", "lap lai", "da lap lai", "v"})
 _NO = frozenset({"khong", "0", "false", "no", "n", "sai", "chua"})
@@ -517,28 +658,51 @@ def parse_flags(texts: pd.Series) -> pd.Series:
 class CodeTable:
     """Texts (and numbers) of a coded field, e.g. status names → national code 1..10."""
 
-    def __init__(self, names: dict[int, Iterable[str]], valid: Iterable[int]):
+    def __init__(self, names: dict[int, Iterable[str]], valid: Iterable[int], ambiguous: Iterable[str] = ()):
         self.valid = frozenset(valid)
         self.exact: dict[str, int] = {}
         for code, texts in names.items():
             for text in texts:
                 self.exact.setdefault(fold(text), int(code))
+        self.ambiguous = frozenset(fold(t) for t in ambiguous) - frozenset(self.exact)
+
+    def with_names(self, names: dict[int, Iterable[str]]) -> CodeTable:
+        """A copy where the given texts mean the given codes (overriding the table and its ambiguous list)."""
+        table = CodeTable({}, self.valid)
+        table.exact = dict(self.exact)
+        for code, texts in names.items():
+            for text in texts:
+                table.exact[fold(text)] = int(code)
+        table.ambiguous = self.ambiguous - frozenset(table.exact)
+        return table
+
+    @staticmethod
+    def _keys(text: str) -> tuple[str, str]:
+        """The text compared, and the text without a qualifier in brackets or after a dash
+        ("Đã trả kết quả (trước hạn)", "Đang xử lý - quá hạn", "Hồ sơ đã trả")."""
+        shorter = fold(re.split(r"\s[-–:,;]|[(\[]", nfc(text), maxsplit=1)[0])
+        return fold(text), re.sub(r"^ho so ", "", shorter)
 
     def lookup(self, text: str) -> int | None:
         """The code of one text: a known name or a number; a name followed by a qualifier in brackets
-        or after a dash also counts. Anything else is unknown (no guessing by word prefixes)."""
-        key = fold(text)
+        or after a dash also counts. Anything else is unknown (no guessing by word prefixes), and so is
+        an ambiguous wording."""
+        key, shorter = self._keys(text)
         if not key:
             return None
         if key in self.exact:
             return self.exact[key]
+        if key in self.ambiguous:
+            return None
         number = re.fullmatch(r"\s*0*(\d{1,3})(?:[.,]0+)?\s*", text)  # "10", "010", "10.0"
         if number and int(number.group(1)) in self.valid:
             return int(number.group(1))
-        # qualifiers after the name: "Đã trả kết quả (trước hạn)", "Đang xử lý - quá hạn", "Hồ sơ đã trả"
-        shorter = fold(re.split(r"\s[-–:,;]|[(\[]", nfc(text), maxsplit=1)[0])
-        shorter = re.sub(r"^ho so ", "", shorter)
         return self.exact.get(shorter)
+
+    def is_ambiguous(self, text: str) -> bool:
+        """Whether a text no code matched is a wording listed as ambiguous."""
+        key, shorter = self._keys(text)
+        return key in self.ambiguous or (shorter in self.ambiguous and key not in self.exact)
 
     def parse(self, texts: pd.Series) -> tuple[pd.Series, np.ndarray]:
         """Codes (Int8, <NA> when empty or unknown) and a mask of non-empty unknown values; each
@@ -626,3 +790,56 @@ def _sha256_hex(salt: str, keys: pa.Array) -> pd.Series:
             "select sha256($salt || k) as h from identity_keys", params={"salt": salt}
         ).to_arrow_table()
     return pd.Series(pd.arrays.ArrowStringArray(digests.column("h").cast(pa.string()), dtype=TEXT_DTYPE))
+
+
+# ----------------------------------------------------------------------------- case ids
+_ID_CHARS = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/\-]*")
+_NOT_IDS = frozenset({"true", "false", "nan", "nat", "null", "none", "n/a", "#n/a", "undefined", "yes", "no",
+                      "#value!", "#ref!", "#name?", "#num!", "#div/0!", "#null!", "infinity", "-infinity", "inf"})
+_INTEGRAL_FLOAT = re.compile(r"(\d+)\.0+")
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
+MAX_CASE_ID_LENGTH = 64
+
+
+def check_case_id(text: str) -> tuple[str | None, str | None]:
+    """(the case id as kept, None) for a usable case code, or (None, reason) for a value that cannot be
+    one: a boolean or error word, a number that is not positive, a number Excel wrote in scientific
+    notation, a sentence, a value without a digit. A whole number Excel wrote as a float ("123456.0")
+    is kept as "123456"; leading zeros stay ("007891")."""
+    value = text.strip()
+    if not value:
+        return None, "missing"
+    if value.casefold() in _NOT_IDS:
+        return None, f"not a case code: {value!r} is a spreadsheet value, not an id"
+    if _SCIENTIFIC.fullmatch(value):
+        return None, f"not a case code: {value!r} is a number in scientific notation (the export lost the code)"
+    integral = _INTEGRAL_FLOAT.fullmatch(value)
+    if integral:
+        value = integral.group(1)
+    if re.fullmatch(r"[+-]?\d+(?:[.,]\d+)?", value) and (value.startswith("-") or float(value.replace(",", ".")) <= 0):
+        return None, f"not a case code: {value!r} is a number below 1"
+    if re.search(r"\s", value):
+        return None, f"not a case code: {value!r} has spaces (a sentence or a label)"
+    if len(value) > MAX_CASE_ID_LENGTH:
+        return None, f"not a case code: longer than {MAX_CASE_ID_LENGTH} characters"
+    if not re.search(r"\d", value):
+        return None, f"not a case code: {value!r} has no digit"
+    if not _ID_CHARS.fullmatch(value):
+        return None, f"not a case code: {value!r} has characters a code does not use"
+    return value, None
+
+
+def check_case_ids(ids: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Case ids (text) checked with :func:`check_case_id`, each distinct value once: the ids as kept
+    (NaN where empty or rejected) and the reason per row (None where usable or empty)."""
+    arr = _as_arrow_strings(ids)
+    encoded = pc.dictionary_encode(arr)
+    checked = [check_case_id(v) for v in encoded.dictionary.to_pylist()]
+    kept = pa.array([k for k, _ in checked] + [None], type=pa.string())
+    why = np.array([r for _, r in checked] + [None], dtype=object)
+    indices = pc.fill_null(encoded.indices, len(checked)).to_numpy(zero_copy_only=False)
+    out = pd.Series(
+        pd.arrays.ArrowStringArray(pa.chunked_array([kept.take(pa.array(indices))]), dtype=TEXT_DTYPE),
+        index=ids.index,
+    )
+    return out, why[indices]

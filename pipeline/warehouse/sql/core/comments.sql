@@ -16,6 +16,9 @@ comment on column core.case.due_at is 'Ngày hẹn trả lần đầu / First ap
 comment on column core.case.due_at_source is 'export: từ tệp xuất; computed: tính từ thời hạn luật định / from the export or computed from the legal limit';
 comment on column core.case.end_at is 'Thời điểm kết thúc thực tế (trước khi trừ thời gian tạm dừng) / Actual end time before pauses';
 comment on column core.case.end_at_source is 'finished_at hoặc returned_at (phát hiện chất lượng dữ liệu) / which time gave the end';
+comment on column core.case.time_unknown is 'Các mốc tệp xuất chỉ ghi ngày, không ghi giờ; ngày tiếp nhận tính từ đầu buổi làm việc đầu tiên, ngày hẹn trả đến hết buổi làm việc cuối cùng / Times the export gave as a date only (received: start of the first working session, due: end of the last)';
+comment on column core.case.end_time_unknown is 'Thời điểm kết thúc chỉ có ngày: kết thúc trong ngày hẹn trả là đúng hạn (phát hiện "không rõ giờ") / The end time is a date only: ending on the due day counts as on time, with a finding';
+comment on table ops.column_fate is 'Số phận từng cột của từng tệp xuất: ánh xạ, dữ liệu cá nhân bị loại, bỏ qua (có lý do) hoặc không nhận ra / What became of each column of each export';
 comment on column core.case.applicant_hash is 'Mã băm có muối của người nộp, không lưu danh tính / Salted hash of the applicant; identity never stored';
 comment on table core.case_state_history is 'Lịch sử trạng thái của hồ sơ qua các lần xuất / State history of each case across exports';
 comment on table core.supplement is 'Các lần yêu cầu bổ sung (tạm dừng tính thời gian) / Supplement cycles (clock paused)';

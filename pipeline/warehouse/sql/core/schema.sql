@@ -1,6 +1,6 @@
 -- Core layer: one current row per case, its state history, supplements, ratings, and the reference
 -- tables (calendar, periods, procedures, targets) the marts judge by. Times are naive local times
--- in Asia/Ho_Chi_Minh. Created empty here; filled by pipeline/ingest/load.py and pipeline/core.py.
+-- in Asia/Ho_Chi_Minh. Created empty here; filled by the warehouse build (pipeline/warehouse/build.py).
 create schema if not exists raw;
 create schema if not exists core;
 create schema if not exists mart;
@@ -29,6 +29,8 @@ create table core.case (
     new_due_at         timestamp,
     reschedule_count   integer,               -- distinct new appointments seen across exports
     applicant_hash     varchar,               -- salted hash; never the identity itself
+    time_unknown       varchar,               -- times the export gave as a date only: 'received_at,due_at', …
+    end_time_unknown   boolean,               -- the end time (end_at) is a date without a time of day
     exported_at        timestamp,             -- export time of the file that gave this row
     source_file        varchar,
     source_row         integer,

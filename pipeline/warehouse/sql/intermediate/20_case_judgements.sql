@@ -14,6 +14,9 @@
 -- is_final: M is the case's end (this row judges the resolved case); is_open_at: the case was
 -- received before M and had not ended before M (this row judges it as open at a period's end).
 -- has_apology: an apology letter had been issued by M.
+-- An end time the export gave as a date only (core.case.end_time_unknown, DESIGN §8.1) is judged by
+-- day at the case's end: on the due day on time (mart.case_timeliness carries the finding "time
+-- unknown"), on an earlier day early, on a later day late, whatever the early rule.
 
 create or replace table intermediate.case_judgements as
 with moments as (
@@ -42,6 +45,7 @@ case_facts as (
         c.received_at,
         c.end_at,
         c.placed_end_at,
+        c.end_time_unknown,
         c.apology_at,
         c.due_at,
         c.due_idx,
@@ -126,6 +130,13 @@ adjusted as (
     left join pauses on pauses.case_key = pairs.case_key and pauses.judged_moment = pairs.judged_moment
 ),
 
+day_judged as (
+    select
+        adjusted.*,
+        coalesce(adjusted.end_time_unknown and adjusted.judged_moment = adjusted.end_at, false) as is_judged_by_day
+    from adjusted
+),
+
 indexed as (
     select
         adjusted.*,
@@ -137,9 +148,12 @@ indexed as (
             as compared_idx,
         date_diff('day', date '1970-01-01', cast(adjusted.compared_at as date)) * 10
             - case when m_cmp.minute_of_day = 0 then 10 else 0 end + m_cmp.previous_session_no as compared_slot,
-        date_trunc('minute', adjusted.compared_at) > date_trunc('minute', adjusted.due_at)
+        case
+            when adjusted.is_judged_by_day then cast(adjusted.compared_at as date) > cast(adjusted.due_at as date)
+            else date_trunc('minute', adjusted.compared_at) > date_trunc('minute', adjusted.due_at)
+        end
             or ($multiple_supplements_late and adjusted.supplement_count > 1) as is_past_due
-    from adjusted
+    from day_judged as adjusted
     left join core.work_day as d_cmp on d_cmp.day = cast(adjusted.compared_at as date)
     left join intermediate.day_minutes as m_cmp
         on m_cmp.minute_of_day = hour(adjusted.compared_at) * 60 + minute(adjusted.compared_at)
@@ -159,11 +173,12 @@ select
     round(paused_us / 60e6, 2) as paused_minutes,
     is_past_due,
     -- early (DESIGN §4.4), only for a case that is not late (never NULL: on time when undecidable)
-    coalesce(not is_past_due and case $early_rule
-        when 'calendar_day' then cast(compared_at as date) < cast(due_at as date)
-        when 'working_hours' then due_idx - compared_idx >= $early_minutes
-        when 'half_day' then compared_slot < due_slot
+    coalesce(not is_past_due and case
+        when is_judged_by_day or $early_rule = 'calendar_day' then cast(compared_at as date) < cast(due_at as date)
+        when $early_rule = 'working_hours' then due_idx - compared_idx >= $early_minutes
+        when $early_rule = 'half_day' then compared_slot < due_slot
     end, false) as is_early,
+    is_judged_by_day,
     case
         when is_past_due
             then greatest(date_diff('minute', date_trunc('minute', due_at), date_trunc('minute', compared_at)), 0)

@@ -42,7 +42,13 @@ select
     f.sector_code,
     f.apology_at,
     f.new_due_at,
-    cp.is_resolved_in_period and f.first_rated_at is not null as is_rated
+    cp.is_resolved_in_period and f.first_rated_at is not null as is_rated,
+    -- DESIGN §8.1: the end time was a date only; resolved on the due day it counts as on time, with a finding
+    f.end_time_unknown,
+    case
+        when cp.is_resolved_in_period and j.is_judged_by_day and cp.timeliness_class = 'on_time'
+            then 'không rõ giờ kết thúc: kết thúc trong ngày hẹn trả, tính là đúng hạn (time unknown)'
+    end as time_unknown_finding
 from intermediate.case_periods as cp
 inner join intermediate.case_facts as f on f.case_key = cp.case_key
 inner join intermediate.case_judgements as j

@@ -28,6 +28,9 @@ from (
         ('day_minutes', cast($day_minutes as varchar),
             'Số phút làm việc của một ngày làm việc',
             'Working minutes of one working day'),
+        ('date_only_times', 'by_day',
+            'Mốc chỉ có ngày, không có giờ: tiếp nhận tính từ đầu buổi làm việc đầu tiên, hẹn trả đến hết buổi làm việc cuối cùng; kết thúc trong ngày hẹn trả là đúng hạn (ghi nhận không rõ giờ), trước ngày hẹn là trước hạn, sau ngày hẹn là quá hạn',
+            'A date without a time: received at the start of the first session, due at the end of the last; an end on the due day is on time (finding: time unknown), earlier day early, later day late'),
         ('as_of_end', strftime(cast($as_of_end as timestamp), '%Y-%m-%d %H:%M'),
             'Thời điểm chốt số liệu của kỳ hiện tại (hết ngày báo cáo)',
             'The moment the current period is judged at (end of the as-of day)')

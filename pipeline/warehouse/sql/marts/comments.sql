@@ -35,6 +35,8 @@ comment on column mart.case_timeliness.judged_at is 'Thời điểm chốt của
 comment on column mart.case_timeliness.judged_moment is 'Thời điểm hồ sơ được đánh giá (kết thúc, hoặc thời điểm chốt kỳ nếu đang giải quyết) / moment the case is judged at';
 comment on column mart.case_timeliness.compared_at is 'Thời điểm đem so với ngày hẹn trả (đã trừ tạm dừng) / moment compared with due_at';
 comment on column mart.case_timeliness.is_waiting_for_applicant is 'Đang chờ công dân bổ sung tại thời điểm đánh giá (đồng hồ dừng) / waiting for the applicant';
+comment on column mart.case_timeliness.end_time_unknown is 'Thời điểm kết thúc tệp xuất chỉ ghi ngày, không ghi giờ / The end time was a date without a time of day';
+comment on column mart.case_timeliness.time_unknown_finding is 'Phát hiện "không rõ giờ": kết thúc trong ngày hẹn trả khi không rõ giờ được tính là đúng hạn / Finding: ended on the due day with no time of day, counted on time';
 
 comment on table mart.kpi_period is 'Chỉ tiêu theo kỳ báo cáo, toàn Sở (all) và theo đơn vị, lĩnh vực, thủ tục, kênh / Measures per reporting period for the department and per unit, sector, procedure and channel (DESIGN §6, §9). Rates are fractions 0..1, NULL when the denominator is 0.';
 comment on column mart.kpi_period.period_scheme is 'Cách tính kỳ: calendar | official / period scheme';

@@ -10,12 +10,16 @@ create table ops.file (
     rows_read bigint, rows_loaded bigint, rows_skipped bigint, rows_quarantined bigint,
     ingested_at timestamp, run_id varchar
 );
-create table ops.column_fate (
-    column_index integer, header varchar, fate varchar, field varchar, note varchar,
-    file_sha varchar, source_file varchar, exported_at timestamp
-);
+-- case_id: the row's case id where it has a usable one; row_values: its non-personal cells as
+-- "header=value; …" (reader quarantine only; personal data masked).
 create table ops.quarantine (
-    source_row integer, case_id varchar, field varchar, raw_value varchar, reason varchar, expectation varchar,
+    source_row integer, field varchar, raw_value varchar, reason varchar, expectation varchar,
+    case_id varchar, row_values varchar, file_sha varchar, source_file varchar, exported_at timestamp
+);
+-- What became of each column of each export (ReadResult.column_fates): fate is mapped,
+-- personal_data_dropped, ignored (note says why) or unmapped (note shows a masked sample).
+create table ops.column_fate (
+    sheet varchar, column_index integer, header varchar, fate varchar, field varchar, note varchar,
     file_sha varchar, source_file varchar, exported_at timestamp
 );
 create table ops.finding (

@@ -1,6 +1,8 @@
--- One current row per case (staging.current_case_row), with the end time chosen by the end-time rule
--- ($end_time_rule), the legal due time (staging.legal_due; a case exported without an appointment takes
--- it as its due_at, due_at_source 'computed') and the counts the measures need.
+-- One current row per case (staging.current_case_row: date-only times already anchored), with the end
+-- time chosen by the end-time rule ($end_time_rule), the legal due time (staging.legal_due; a case exported
+-- without an appointment takes it as its due_at, due_at_source 'computed') and the counts the measures
+-- need. An end time without a time of day stays at 00:00 with end_time_unknown set:
+-- intermediate.case_judgements judges it by day.
 insert into core.case
 with current_row as (
     select * from staging.current_case_row
@@ -49,6 +51,13 @@ select
     c.new_due_at,
     h.reschedule_count,
     c.applicant_hash,
+    c.time_unknown,
+    case
+        when c.status not in (7, 8, 9, 10) then null
+        when $end_time_rule = 'finished_only' or ($end_time_rule = 'finished_else_returned' and c.finished_at is not null)
+            then list_contains(string_split(coalesce(c.time_unknown, ''), ','), 'finished_at')
+        else list_contains(string_split(coalesce(c.time_unknown, ''), ','), 'returned_at')
+    end as end_time_unknown,
     c.exported_at,
     c.source_file,
     c.source_row,

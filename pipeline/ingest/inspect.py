@@ -1,0 +1,119 @@
+"""``tthc inspect FILE…`` (DESIGN §9): how each export is read, before the nightly run reads it.
+
+For each file: its kind and format, where the title, header, data, total and signature rows are, every
+column's fate (mapped to a field, personal data dropped, ignored and why, not recognised with a masked
+sample), the export time and where it was read, the first rows as parsed, the rows that would be
+quarantined (by the reader and by the row checks the nightly run applies) and the findings; or the
+one-line reason the file would be rejected. Nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from pipeline.ingest import check, stage
+from pipeline.ingest.discover import discover_exports, export_time_from_path
+from pipeline.ingest.store import FileOutcome, masked_path
+from pipeline.settings import Settings
+
+PARSED_COLUMNS = ("case_id", "status", "received_at", "due_at", "finished_at", "returned_at", "time_unknown")
+
+
+def _table(frame: pd.DataFrame, out: TextIO, indent: str = "  ", limit: int = 60) -> None:
+    """A small frame as aligned text columns (cells cut at `limit` characters)."""
+    if frame.empty:
+        out.write(f"{indent}(none)\n")
+        return
+    cells = [[str(c) for c in frame.columns]] + [
+        ["" if pd.isna(v) else (f"{v:%d/%m/%Y %H:%M}" if isinstance(v, pd.Timestamp) else str(v))[:limit]
+         for v in row]
+        for row in frame.astype(object).itertuples(index=False)
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    for row in cells:
+        out.write(indent + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def inspect_export(path: Path, settings: Settings, *, rows: int = 5, validate: bool = True,
+                   out: TextIO | None = None) -> int:
+    """Print how one export is read (the ingest stage's own read and check steps); 0 when the nightly run
+    would load it, 1 (with the one-line reason) when it would reject it."""
+    out = out or sys.stdout
+    path = Path(path)
+    out.write(f"== {masked_path(path)}\n")
+    read = stage.read_one(stage.Export(path, "", path.stat().st_size if path.exists() else 0), settings)
+    if isinstance(read, FileOutcome):
+        out.write(f"rejected: {read.reason}\n")
+        return 1
+    result, exported_at = read.result, read.exported_at
+    source = result.exported_at_source
+    if result.exported_at is None:
+        source = ("the folder or file path" if export_time_from_path(path) is not None
+                  else "the file's modification time")
+    out.write(f"kind: {result.kind} ({result.file_format})\n")
+    out.write(f"layout: {result.layout}\n")
+    out.write(f"export time: {exported_at:%d/%m/%Y %H:%M} (from {source})\n" if exported_at
+              else "export time: not in the file (the file's modification time will be used)\n")
+    if result.period_text:
+        out.write(f"period: {result.period_text}\n")
+
+    fates = result.column_fates
+    out.write(f"columns ({fates['column_index'].nunique()}):\n")
+    shown = fates.rename(columns={"column_index": "#"})
+    if shown["sheet"].isna().all() or shown["sheet"].nunique() == 1:
+        shown = shown.drop(columns="sheet")
+    _table(shown, out, limit=90)
+
+    quarantine = result.quarantine.drop(columns=["row_values"])
+    rejected_reason = None
+    if validate:
+        [checks] = check.check_reads([(result, exported_at, masked_path(path))], settings)
+        rejected_reason = checks.rejected_reason
+        found = checks.quarantine[["source_row", "field", "raw_value", "reason"]]
+        quarantine = pd.concat([quarantine, found], ignore_index=True).sort_values("source_row", kind="stable")
+    primary = result.primary
+    kept = primary[~primary["source_row"].isin(quarantine["source_row"])]
+    out.write(f"rows: {result.rows_read} read, {len(kept)} would be loaded, "
+              f"{quarantine['source_row'].nunique()} quarantined, {len(result.skipped)} layout rows skipped\n")
+    out.write(f"first rows as parsed ({min(rows, len(kept))} of {len(kept)}; a date without a time shows 00:00 "
+              "and is listed in time_unknown):\n")
+    columns = [c for c in PARSED_COLUMNS if c in kept.columns] or list(kept.columns[:7])
+    _table(kept[["source_row", *columns]].head(rows), out)
+    out.write(f"would be quarantined ({len(quarantine)} lines):\n")
+    _table(quarantine.head(50), out, limit=120)
+    if len(quarantine) > 50:
+        out.write(f"  … {len(quarantine) - 50} more\n")
+    if len(result.findings):
+        out.write("findings:\n")
+        for finding in result.findings["finding"]:
+            out.write(f"  - {finding}\n")
+    if rejected_reason:
+        out.write(f"rejected: {rejected_reason}\n")
+        return 1
+    return 0
+
+
+def inspect_exports(paths: Sequence[Path], settings: Settings, *, rows: int = 5, validate: bool = True,
+                    out: TextIO | None = None) -> int:
+    """``tthc inspect FILE…``: :func:`inspect_export` for each file (folders: every export under them);
+    the exit code is 1 when any file would be rejected."""
+    out = out or sys.stdout
+    found = discover_exports([Path(p) for p in paths])
+    if not found:
+        out.write("no export files found\n")
+        return 1
+    codes = []
+    for number, item in enumerate(found):
+        if number:
+            out.write("\n")
+        if item.problem:
+            out.write(f"== {masked_path(item.path)}\nrejected: {masked_path(item.path)}: {item.problem}\n")
+            codes.append(1)
+            continue
+        codes.append(inspect_export(item.path, settings, rows=rows, validate=validate, out=out))
+    return max(codes)

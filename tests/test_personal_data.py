@@ -1,0 +1,128 @@
+"""Personal data planted in every free-text path of an export (DESIGN §8, Decree 13/2023/NĐ-CP) reaches
+no warehouse table, no file of the Parquet raw layer, no log line and no report file of a nightly run:
+applicant columns, a status text, a note row, an unknown column, a date cell, the file and folder names."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import flows
+from pipeline.settings import load_settings
+
+NAME, PHONE, CCCD, EMAIL = "Trần Thị Bích Ngọc", "0912345678", "079123456789", "bichngoc.tran@example.vn"
+OTHER_PHONE = "0987.654.321"
+MARKERS = (NAME, PHONE, CCCD, EMAIL, "0987654321", OTHER_PHONE)
+HEADER = ["Mã hồ sơ", "Mã TTHC", "Tên thủ tục", "Đơn vị xử lý", "Hình thức nộp", "Ngày tiếp nhận", "Ngày hẹn trả",
+          "Ngày kết thúc xử lý", "Trạng thái", "Chủ hồ sơ", "Số điện thoại", "Số CCCD", "Ghi chú nội bộ"]
+
+
+def row(case_id, received, due, finished="", status="Đang xử lý", note=""):
+    return [case_id, "1.002835", "Cấp giấy phép lái xe quốc tế", "Phòng Quản lý vận tải", "Trực tuyến", received, due,
+            finished, status, NAME, PHONE, CCCD, note]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_api():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pii")
+    folder = root / "raw" / f"2025-03-28 hồ sơ của bà {NAME}"
+    folder.mkdir(parents=True)
+    rows = [
+        row("TT-0001", "03/03/2025 08:00", "10/03/2025 08:00", "06/03/2025 10:00", "Đã trả kết quả"),
+        row("TT-0002", "04/03/2025 09:00", "11/03/2025 09:00", status=f"Đang xử lý - đã gọi {PHONE}",
+            note=f"liên hệ {EMAIL}"),
+        row("TT-0003", "05/03/2025 09:00", PHONE),  # a phone typed into a date cell: quarantined
+        [f"Ghi chú: bà {NAME}, CCCD {CCCD}, điện thoại {OTHER_PHONE}"] + [""] * (len(HEADER) - 1),  # a note row
+        row(PHONE, "06/03/2025 09:00", "13/03/2025 09:00"),  # a phone where the case id should be
+    ]
+    path = folder / f"Hồ sơ {NAME} {PHONE}.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    settings = load_settings(raw_dir=root / "raw", warehouse=root / "warehouse" / "tthc.duckdb",
+                             reports_dir=root / "reports", as_of="2025-03-31")
+    summary = flows.run_nightly(settings)
+    assert summary.status == "success", summary.reason
+    assert summary.rows_loaded == 2 and summary.rows_quarantined >= 2
+    return settings
+
+
+def leaks(text: str) -> list[str]:
+    return [marker for marker in MARKERS if marker in text]
+
+
+def test_no_warehouse_table_holds_planted_personal_data(run):
+    con = duckdb.connect(str(run.warehouse), read_only=True)
+    try:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        found = []
+        for schema, table in tables:
+            for values in con.execute(f'select * from "{schema}"."{table}"').fetchall():
+                text = " | ".join(str(v) for v in values if v is not None)
+                if leaks(text):
+                    found.append((schema, table, leaks(text)))
+    finally:
+        con.close()
+    assert found == []
+
+
+def test_no_parquet_file_holds_planted_personal_data(run):
+    files = list(run.raw_parquet_dir.rglob("*.parquet"))
+    assert files
+    found = []
+    for path in files:
+        for values in duckdb.sql("select * from read_parquet($p)", params={"p": str(path)}).fetchall():
+            text = " | ".join(str(v) for v in values if v is not None)
+            if leaks(text):
+                found.append((path.name, leaks(text)))
+        if leaks(str(path)):
+            found.append((str(path), "in the path"))
+    assert found == []
+
+
+def test_no_report_file_holds_planted_personal_data(run):
+    found = []
+    for path in Path(run.reports_dir).rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".csv", ".js", ".json", ".txt"):
+            if leaks(path.read_text(encoding="utf-8", errors="replace")):
+                found.append(str(path.relative_to(run.reports_dir)))
+        if leaks(str(path)):
+            found.append(str(path))
+    assert found == []
+
+
+def test_quarantine_names_the_case_and_masks_what_it_shows(run):
+    con = duckdb.connect(str(run.warehouse), read_only=True)
+    try:
+        quarantined = con.execute("select case_id, field, raw_value from ops.quarantine").fetchall()
+    finally:
+        con.close()
+    assert any(case_id == "TT-0003" and field == "due_at" for case_id, field, _ in quarantined)
+
+
+def test_logs_of_the_run_hold_no_planted_personal_data(run, capfd, caplog):
+    from pipeline.cli import main
+
+    caplog.set_level("DEBUG")
+    extra = Path(run.raw_dir) / "2025-03-31" / f"bổ sung {NAME}.csv"
+    extra.parent.mkdir(parents=True)
+    extra.write_text("not,an,export\n1,2,3\n", encoding="utf-8")  # rejected: its name is logged, masked
+    code = main(["run", "--raw", str(run.raw_dir), "--warehouse", str(run.warehouse),
+                 "--reports", str(run.reports_dir), "--as-of", "2025-03-31"])
+    captured = capfd.readouterr()
+    logs = captured.out + captured.err + caplog.text
+    assert code == 0
+    assert "rejected" in logs
+    assert leaks(logs) == []
