@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ _HEAD_BYTES = 1 << 20
 _BLOCK = 1 << 20
 _ZIP_RATIO_MIN_BYTES = 1 << 20  # members smaller than this are not held to the compression-ratio limit
 _MAX_ZIP_MEMBERS = 10_000
+_TITLE_LINES = 100  # lines of a CSV allowed above its rows (title, header) when counting rows
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _SS = "urn:schemas-microsoft-com:office:spreadsheet"
@@ -400,16 +403,19 @@ def _reject_long_text(path: Path, where: str, limits: Limits) -> FileRejected:
     )
 
 
-def _stream_blocks(archive: zipfile.ZipFile, member: str, path: Path, limits: Limits, where: str) -> Iterator[bytes]:
-    """A zip member's bytes block by block (CRC checked at the end); a text run longer than the
-    hard limit rejects the file before it is held."""
+def _stream_blocks(
+    archive: zipfile.ZipFile, member: str, path: Path, limits: Limits, where: str, check_text: bool = True
+) -> Iterator[bytes]:
+    """A zip member's bytes block by block (CRC checked at the end); in XML, a text run longer than
+    the hard limit rejects the file before it is held."""
     run = 0
     try:
         with archive.open(member) as handle:
             while block := handle.read(_BLOCK):
-                longest, run = _long_runs(block, run)
-                if longest > limits.hard_text_bytes:
-                    raise _reject_long_text(path, where, limits)
+                if check_text:
+                    longest, run = _long_runs(block, run)
+                    if longest > limits.hard_text_bytes:
+                        raise _reject_long_text(path, where, limits)
                 yield block
     except FileRejected:
         raise
@@ -526,6 +532,72 @@ def _scan_xlsx(path: Path, archive: zipfile.ZipFile, limits: Limits) -> dict[str
     return extents
 
 
+# BIFF12 (xlsb) records: BrtRowHdr gives the row; cell records start with their column.
+_XLSB_ROW = 0x00
+_XLSB_CELLS = frozenset({0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x3E})
+
+
+def _xlsb_extent(archive: zipfile.ZipFile, member: str, path: Path, limits: Limits, where: str) -> tuple[int, int]:
+    """(rows, columns) from A1 to the farthest cell holding a value in an xlsb worksheet part."""
+    max_row = max_col = 0
+    row = 0
+    buffer = b""
+    position = 0
+    blocks = _stream_blocks(archive, member, path, limits, where, check_text=False)
+    exhausted = False
+    while True:
+        if len(buffer) - position < 16 and not exhausted:
+            block = next(blocks, b"")
+            exhausted = not block
+            buffer = buffer[position:] + block
+            position = 0
+        if position >= len(buffer):
+            break
+        start = position
+        record, shift = 0, 0
+        for _ in range(2):
+            if position >= len(buffer):
+                break
+            byte = buffer[position]
+            position += 1
+            record |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        size, shift = 0, 0
+        for _ in range(4):
+            if position >= len(buffer):
+                break
+            byte = buffer[position]
+            position += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        if size > 2 * limits.hard_text_bytes:
+            raise _reject_long_text(path, where, limits)
+        while len(buffer) - position < size and not exhausted:
+            block = next(blocks, b"")
+            exhausted = not block
+            buffer = buffer[start:] + block
+            position -= start
+            start = 0
+        data = buffer[position : position + size]
+        position += size
+        if len(data) < 4:
+            if len(data) < size:
+                break
+            continue
+        if record == _XLSB_ROW:
+            row = int.from_bytes(data[:4], "little") + 1
+        elif record in _XLSB_CELLS:
+            max_row = max(max_row, row)
+            max_col = max(max_col, int.from_bytes(data[:4], "little") + 1)
+            if max_col > limits.max_columns or max_row > limits.max_rows:
+                _check_extent(path, where, max_row, max_col, limits)
+    return max_row, max_col
+
+
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
@@ -628,6 +700,18 @@ def _native(path: Path, action: str, call: Callable[[], Any]) -> Any:
         raise FileRejected(f"{path.name}: {action} ({_short(error)})") from None
 
 
+def _open_calamine(workbook_class: Any, path: Path, kind: str) -> Any:
+    """python-calamine's workbook for a file, whatever its name: calamine picks its parser by the
+    extension, so a file named otherwise is opened through a link named for its kind."""
+    wanted = {"xlsx": (".xlsx", ".xlsm"), "xlsb": (".xlsb",), "xls": (".xls",), "ods": (".ods",)}[kind]
+    if path.suffix.lower() in wanted:
+        return workbook_class.from_path(str(path))
+    with tempfile.TemporaryDirectory(prefix="tthc-") as folder:
+        link = Path(folder) / f"export{wanted[0]}"
+        os.symlink(path.resolve(), link)
+        return workbook_class.from_path(str(link))  # the file stays open after the link is gone
+
+
 def _calamine_sheets(path: Path, kind: str, limits: Limits) -> list[Sheet]:
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
@@ -639,13 +723,18 @@ def _calamine_sheets(path: Path, kind: str, limits: Limits) -> list[Sheet]:
                 check_zip(path, archive, limits)
                 if kind == "xlsx":
                     extents = _scan_xlsx(path, archive, limits)
+                elif kind == "xlsb":
+                    for member in archive.namelist():
+                        if member.startswith("xl/worksheets/") and member.endswith(".bin"):
+                            where = f"sheet part '{member}'"
+                            _check_extent(path, where, *_xlsb_extent(archive, member, path, limits, where), limits)
                 elif kind == "ods":
                     for name, (rows, columns, merges) in _scan_ods(path, archive, limits).items():
                         extents[name] = (rows, columns)
                         ods_merges[name] = merges
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
             raise FileRejected(f"{path.name}: cannot open as a workbook ({_short(error)})") from None
-    workbook = _native(path, "cannot open as a workbook", lambda: CalamineWorkbook.from_path(str(path)))
+    workbook = _native(path, "cannot open as a workbook", lambda: _open_calamine(CalamineWorkbook, path, kind))
     metadata = _native(path, "cannot open as a workbook", lambda: workbook.sheets_metadata)
     sheets: list[Sheet] = []
     for index, meta in enumerate(metadata):
@@ -1019,8 +1108,8 @@ def check_text_export(path: Path, limits: Limits, encoding: str) -> None:
                     f"{path.name}: line {line_number:,} is longer than {hard:,} bytes "
                     f"(a field holds at most {limits.max_cell_chars:,} characters)"
                 )
-            if lines > limits.max_rows + 1_000:
-                raise FileRejected(f"{path.name}: holds more than {limits.max_rows:,} rows (limit)")
+            if lines > limits.max_rows + _TITLE_LINES:
+                raise FileRejected(f"{path.name}: holds more than {limits.max_rows:,} rows (the limit)")
 
 
 def check_csv_width(path: Path, text: str, limits: Limits) -> None:
