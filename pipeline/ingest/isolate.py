@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PRELOAD = ["pipeline.ingest.readers"]
+_PRELOAD = ["pipeline.ingest.readers", "pipeline.settings", "pyarrow.csv", "python_calamine", "lxml.etree"]
 _INLINE_BYTES = 1 << 20  # results whose buffers are smaller travel inline through the pipe
 _FILE_PREFIX = "tthc-read-"
 
@@ -99,8 +99,9 @@ def _pack(outcome: tuple[str, Any]) -> tuple:
         return ("ok-inline", pickle.dumps(value, protocol=5))
     fd, name = tempfile.mkstemp(prefix=f"{_FILE_PREFIX}{os.getpid()}-", suffix=".bin", dir=_shared_dir(total))
     spans = []
-    position = 0
     with os.fdopen(fd, "wb") as handle:
+        handle.write(head)  # the pickle itself, then its buffers (64-byte aligned)
+        position = len(head)
         for buffer in buffers:
             raw = buffer.raw()
             pad = -position % 64
@@ -109,7 +110,7 @@ def _pack(outcome: tuple[str, Any]) -> tuple:
             spans.append((position, raw.nbytes))
             handle.write(raw)
             position += raw.nbytes
-    return ("ok-file", head, name, spans)
+    return ("ok-file", len(head), name, spans)
 
 
 def _worker_main(conn: Connection, stderr_path: str) -> None:
@@ -121,7 +122,6 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
     from .readers import read_export
 
     _warm_up()
-    gc.collect()
     base = _address_space()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     while True:
@@ -140,6 +140,7 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         result = None
+        started = time.perf_counter()
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
         try:
             result = read_export(Path(path), settings)
@@ -155,6 +156,7 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
             outcome = ("error", f"{type(error).__name__}: {text}" if text else type(error).__name__)
         finally:
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        read_seconds = time.perf_counter() - started
         try:
             reply = _pack(outcome)
         except MemoryError:
@@ -162,7 +164,7 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
         del result, outcome
         gc.collect()
         retire = _address_space() - base > budget // 2  # a grown worker is replaced by a fresh one
-        conn.send((*reply[:1], retire, *reply[1:]))
+        conn.send((reply[0], (retire, read_seconds), *reply[1:]))
         if retire:
             return
 
@@ -195,7 +197,7 @@ def _unpack(reply: tuple) -> ReadResult:
     status = reply[0]
     if status == "ok-inline":
         return pickle.loads(reply[2])
-    _, _, head, name, spans = reply
+    _, _, head_length, name, spans = reply
     try:
         with open(name, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -204,7 +206,7 @@ def _unpack(reply: tuple) -> ReadResult:
         with contextlib.suppress(OSError):
             os.unlink(name)
     view = memoryview(mapped) if mapped is not None else memoryview(b"")
-    return pickle.loads(head, buffers=[view[start : start + length] for start, length in spans])
+    return pickle.loads(view[:head_length], buffers=[view[start : start + length] for start, length in spans])
 
 
 def _signal_name(number: int) -> str:
@@ -226,12 +228,14 @@ class _Worker:
             self.process.start()
         child.close()
         self.job: tuple[int, Path, float, Settings] | None = None  # (index, path, deadline, settings)
+        self.submitted = 0.0
 
     def alive(self) -> bool:
         return self.process.is_alive()
 
     def submit(self, index: int, path: Path, settings: Settings) -> None:
-        self.job = (index, path, time.monotonic() + float(settings.read_timeout_seconds), settings)
+        self.submitted = time.monotonic()
+        self.job = (index, path, self.submitted + float(settings.read_timeout_seconds), settings)
         self.conn.send((str(path), settings))
 
     def stderr_tail(self) -> str:
@@ -272,6 +276,7 @@ class ReaderPool:
         self.size = max(1, workers)
         self._ctx = _context()
         self._workers: list[_Worker] = []
+        self.last_timing: tuple[float, float] | None = None  # (seconds reading in the worker, seconds moving the result)
 
     def __enter__(self) -> ReaderPool:
         return self
@@ -284,6 +289,14 @@ class ReaderPool:
         for worker in self._workers:
             worker.stop()
         self._workers = []
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for measuring the memory of the process tree)."""
+        return [w.process.pid for w in self._workers if w.alive() and w.process.pid is not None]
+
+    def busy_pids(self) -> list[int]:
+        """Process ids of the workers reading a file right now."""
+        return [w.process.pid for w in self._workers if w.job is not None and w.alive() and w.process.pid is not None]
 
     def read(self, path: Path, settings: Settings) -> ReadResult:
         """One export read in a worker; raises FileRejected (one line naming the file)."""
@@ -343,7 +356,7 @@ class ReaderPool:
             except (EOFError, OSError):
                 reply = None
             if reply is not None:
-                status, retire, *rest = reply
+                status, (retire, read_seconds), *rest = reply
                 if retire:
                     worker.stop()
                     self._workers.remove(worker)
@@ -354,7 +367,10 @@ class ReaderPool:
                 if status == "error":
                     return FileRejected(f"{path.name}: cannot read ({rest[0]})")
                 try:
-                    return _unpack((status, retire, *rest))
+                    result = _unpack((status, retire, *rest))
+                    # reading inside the worker, and packing + sending + unpacking the result
+                    self.last_timing = (read_seconds, time.monotonic() - worker.submitted - read_seconds)
+                    return result
                 except Exception as error:  # noqa: BLE001 - a result that cannot be rebuilt is this file's failure
                     return FileRejected(f"{path.name}: cannot receive the reader's result ({type(error).__name__})")
         if worker.process.sentinel in ready or not worker.alive():

@@ -21,6 +21,7 @@ import codecs
 import datetime as dt
 import os
 import re
+import struct
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -598,6 +599,140 @@ def _xlsb_extent(archive: zipfile.ZipFile, member: str, path: Path, limits: Limi
     return max_row, max_col
 
 
+# ----------------------------------------------------------------------------- BIFF (.xls) in OLE2
+_FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
+# BIFF8 cell records (row and column first): NUMBER, LABEL, BOOLERR, RK, LABELSST, FORMULA; MULRK apart
+_BIFF_CELLS = frozenset({0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x0006})
+
+
+def _damaged(path: Path, what: str) -> FileRejected:
+    return FileRejected(f"{path.name}: cannot open as a workbook (damaged OLE2 container: {what})")
+
+
+def _ole2_workbook_stream(path: Path, data: bytes) -> bytes:
+    """The Workbook (or Book) stream of an OLE2 compound file, every count and size in the file
+    checked against the file's own size first (python-calamine reserves memory from them)."""
+    size = len(data)
+    if size < 512:
+        raise _damaged(path, "shorter than its header")
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if shift not in (9, 12) or mini_shift != 6:
+        raise _damaged(path, "bad sector size")
+    sector = 1 << shift
+    sectors = max(0, (size - sector + sector - 1) // sector) if shift == 12 else (size - 512 + 511) // 512
+    dir_len, fat_len, dir_start = struct.unpack_from("<III", data, 0x28)
+    mini_start, mini_len, difat_start, difat_len = struct.unpack_from("<IIII", data, 0x3C)
+    for name, count in (("FAT", fat_len), ("directory", dir_len), ("mini FAT", mini_len), ("DIFAT", difat_len)):
+        if count * sector > size:
+            raise _damaged(path, f"{name} sector count {count:,} beyond the file")
+    base = 512 if shift == 9 else sector
+
+    def read_sector(number: int) -> bytes:
+        if number >= sectors:
+            raise _damaged(path, f"sector {number:,} beyond the file")
+        return data[base + number * sector : base + (number + 1) * sector]
+
+    fat_sectors = [n for n in struct.unpack_from("<109I", data, 0x4C) if n not in (_FREE, _END)]
+    seen: set[int] = set()
+    next_difat = difat_start
+    while next_difat not in (_FREE, _END):
+        if next_difat in seen or len(seen) > sectors:
+            raise _damaged(path, "DIFAT chain loops")
+        seen.add(next_difat)
+        entries = struct.unpack(f"<{sector // 4}I", read_sector(next_difat))
+        fat_sectors += [n for n in entries[:-1] if n not in (_FREE, _END)]
+        next_difat = entries[-1]
+    if len(fat_sectors) > sectors:
+        raise _damaged(path, "more FAT sectors than the file holds")
+    fat: list[int] = []
+    for number in fat_sectors:
+        fat.extend(struct.unpack(f"<{sector // 4}I", read_sector(number)))
+
+    def chain(start: int, table: list[int], limit: int) -> list[int]:
+        out: list[int] = []
+        visited: set[int] = set()
+        while start not in (_END, _FREE):
+            if start in visited or start >= len(table) or len(out) > limit:
+                raise _damaged(path, "sector chain loops or leaves the file")
+            visited.add(start)
+            out.append(start)
+            start = table[start]
+        return out
+
+    directory = b"".join(read_sector(n) for n in chain(dir_start, fat, sectors))
+    streams: dict[str, tuple[int, int]] = {}
+    root: tuple[int, int] | None = None
+    for at in range(0, len(directory) - 127, 128):
+        entry = directory[at : at + 128]
+        kind = entry[66]
+        if kind not in (1, 2, 5):
+            continue
+        start = struct.unpack_from("<I", entry, 116)[0]
+        length = struct.unpack_from("<Q" if shift == 12 else "<I", entry, 120)[0]
+        if length > size:
+            raise _damaged(path, f"a stream of {length:,} bytes in a file of {size:,}")
+        name_length = min(struct.unpack_from("<H", entry, 64)[0], 64)
+        name = entry[: max(0, name_length - 2)].decode("utf-16-le", errors="replace")
+        if kind == 5 and root is None:
+            root = (start, length)
+        elif kind == 2:
+            streams.setdefault(name, (start, length))
+    found = streams.get("Workbook") or streams.get("Book")
+    if found is None:
+        raise FileRejected(f"{path.name}: cannot open as a workbook (an OLE2 file without a Workbook stream)")
+    start, length = found
+    if length >= 4096:
+        stream = b"".join(read_sector(n) for n in chain(start, fat, sectors))
+    else:  # a small stream lives in the mini stream, cut in 64-byte sectors
+        if root is None:
+            raise _damaged(path, "no root entry")
+        mini_stream = b"".join(read_sector(n) for n in chain(root[0], fat, sectors))[: root[1]]
+        mini_fat: list[int] = []
+        for number in chain(mini_start, fat, sectors):
+            mini_fat.extend(struct.unpack(f"<{sector // 4}I", read_sector(number)))
+        stream = b"".join(mini_stream[n * 64 : (n + 1) * 64] for n in chain(start, mini_fat, len(mini_stream) // 64))
+    if len(stream) < length:
+        raise _damaged(path, "the Workbook stream is cut short")
+    return stream[:length]
+
+
+def _check_biff(path: Path, limits: Limits) -> None:
+    """Reject a BIFF workbook whose container, shared-string count, claimed dimensions or cells
+    would make python-calamine reserve more than the limits allow."""
+    data = path.read_bytes()
+    stream = _ole2_workbook_stream(path, data)
+    position, sheet, rows, columns = 0, 0, 0, 0
+    while position + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, position)
+        record = stream[position + 4 : position + 4 + length]
+        position += 4 + length
+        where = f"sheet {sheet}" if sheet else "the workbook"
+        if kind == 0x0809:  # BOF: a new substream (globals, then one per sheet)
+            if rows or columns:
+                _check_extent(path, where, rows, columns, limits)
+            sheet, rows, columns = sheet + 1, 0, 0
+        elif kind == 0x00FC and len(record) >= 8:  # SST: calamine reserves one slot per unique string
+            unique = struct.unpack_from("<i", record, 4)[0]
+            if unique < 0 or unique * 3 > len(stream):
+                raise _damaged(path, f"shared-string table claims {unique:,} strings")
+        elif kind == 0x0200 and len(record) in (10, 14):  # DIMENSIONS: calamine reserves rows × columns
+            if len(record) == 14:
+                first_row, last_row, first_col, last_col = struct.unpack_from("<IIHH", record)
+            else:
+                first_row, last_row, first_col, last_col = struct.unpack_from("<HHHH", record)
+            claimed_rows, claimed_cols = max(0, last_row - first_row), max(0, last_col - first_col)
+            _check_extent(path, f"{where} (claimed dimensions)", claimed_rows, claimed_cols, limits)
+        elif kind in _BIFF_CELLS and len(record) >= 4:
+            row, col = struct.unpack_from("<HH", record)
+            rows, columns = max(rows, row + 1), max(columns, col + 1)
+        elif kind == 0x00BD and len(record) >= 6:  # MULRK: row, first column … last column
+            row = struct.unpack_from("<H", record)[0]
+            last = struct.unpack_from("<H", record, len(record) - 2)[0]
+            rows, columns = max(rows, row + 1), max(columns, last + 1)
+    if rows or columns:
+        _check_extent(path, f"sheet {sheet}", rows, columns, limits)
+
+
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
@@ -622,15 +757,15 @@ def _scan_ods(path: Path, archive: zipfile.ZipFile, limits: Limits) -> dict[str,
     class Blocks:  # a file-like view of the checked member stream
         def __init__(self) -> None:
             self.blocks = _stream_blocks(archive, "content.xml", path, limits, "content.xml")
-            self.rest = b""
+            self.block = b""
+            self.position = 0
 
         def read(self, size: int = -1) -> bytes:
-            while size < 0 or len(self.rest) < size:
-                block = next(self.blocks, b"")
-                if not block:
-                    break
-                self.rest += block
-            out, self.rest = (self.rest, b"") if size < 0 else (self.rest[:size], self.rest[size:])
+            if self.position >= len(self.block):
+                self.block, self.position = next(self.blocks, b""), 0
+            end = len(self.block) if size < 0 else self.position + size
+            out = self.block[self.position : end]
+            self.position += len(out)
             return out
 
     tables: dict[str, tuple[int, int, list[Merge]]] = {}
@@ -734,6 +869,11 @@ def _calamine_sheets(path: Path, kind: str, limits: Limits) -> list[Sheet]:
                         ods_merges[name] = merges
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
             raise FileRejected(f"{path.name}: cannot open as a workbook ({_short(error)})") from None
+    elif kind == "xls":
+        try:
+            _check_biff(path, limits)
+        except struct.error:
+            raise _damaged(path, "a record cut short") from None
     workbook = _native(path, "cannot open as a workbook", lambda: _open_calamine(CalamineWorkbook, path, kind))
     metadata = _native(path, "cannot open as a workbook", lambda: workbook.sheets_metadata)
     sheets: list[Sheet] = []
@@ -797,7 +937,7 @@ class _Table:
         self.name = name
         self.rows: list[list[Any]] = []
         self.merges: list[Merge] = []
-        self.covered: list[int] = []  # per column: rows still covered by a cell above
+        self.covered: dict[int, int] = {}  # column -> rows still covered by a cell above (this row included)
         self.current: list[Any] | None = None
         self.col = 0
         self.width = 0
@@ -846,7 +986,7 @@ def _html_sheets(path: Path, limits: Limits, findings: list[str]) -> list[Sheet]
             return
         table.rows.append(table.current)
         table.width = max(table.width, len(table.current))
-        table.covered = [max(0, k - 1) for k in table.covered]
+        table.covered = {c: k - 1 for c, k in table.covered.items() if k > 1}
         table.current = None
         if len(table.rows) * table.width > limits.max_cells:
             _check_extent(path, f"table {table.name}", len(table.rows), table.width, limits)
@@ -857,7 +997,7 @@ def _html_sheets(path: Path, limits: Limits, findings: list[str]) -> list[Sheet]
         row = table.current
         assert row is not None
         r = len(table.rows)
-        while table.col < len(table.covered) and table.covered[table.col] > 0:
+        while table.covered.get(table.col, 0) > 0:
             table.col += 1
         colspan = _cell_span(element.get("colspan"), 1000)
         rowspan = _cell_span(element.get("rowspan"), 65534)
@@ -873,10 +1013,9 @@ def _html_sheets(path: Path, limits: Limits, findings: list[str]) -> list[Sheet]
             raise _reject_long_text(path, f"table {table.name} row {r + 1}", limits)
         row.extend([None] * (c + colspan - len(row)))
         row[c] = _clean_cell_text(text)
-        if len(table.covered) < c + colspan:
-            table.covered.extend([0] * (c + colspan - len(table.covered)))
-        for k in range(c, c + colspan):
-            table.covered[k] = rowspan
+        if rowspan > 1:
+            for k in range(c, c + colspan):
+                table.covered[k] = rowspan
         if colspan > 1 or rowspan > 1:
             table.merges.append(((r, c), (r + rowspan - 1, c + colspan - 1)))
         table.col = c + colspan
@@ -984,7 +1123,7 @@ def _xml2003_sheets(path: Path, limits: Limits, findings: list[str]) -> list[She
         events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
     )
     sheets: list[Sheet] = []
-    state: dict[str, Any] = {"sheet": None, "rows": {}, "row": 0, "col": 0, "merges": [], "width": 0}
+    state: dict[str, Any] = {"sheet": None, "rows": {}, "row": 0, "col": 0, "merges": [], "width": 0, "deepest": 0}
 
     def local(tag: Any) -> str:
         return tag[len(ss) :] if isinstance(tag, str) and tag.startswith(ss) else ""
@@ -996,7 +1135,7 @@ def _xml2003_sheets(path: Path, limits: Limits, findings: list[str]) -> list[She
                 if name == "Worksheet":
                     state.update(
                         sheet=_ss_attr(element, "Name") or f"Sheet{len(sheets) + 1}",
-                        rows={}, row=0, col=0, merges=[], width=0,
+                        rows={}, row=0, col=0, merges=[], width=0, deepest=0,
                     )
                 elif name == "Row" and state["sheet"] is not None:
                     index = _ss_int(element, "Index")
@@ -1032,10 +1171,11 @@ def _xml2003_sheets(path: Path, limits: Limits, findings: list[str]) -> list[She
                 state["width"] = max(state["width"], last)
                 if across or down:
                     state["merges"].append(((r, col - 1), (r + down, last - 1)))
+                    state["deepest"] = max(state["deepest"], r + down + 1)
                 state["col"] = last
                 element.clear()
             elif name == "Row":
-                height = max(state["row"], max((m[1][0] + 1 for m in state["merges"]), default=0))
+                height = max(state["row"], state["deepest"])
                 if height * state["width"] > limits.max_cells:
                     _check_extent(path, f"sheet '{state['sheet']}'", height, state["width"], limits)
                 element.clear()
