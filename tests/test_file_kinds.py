@@ -337,3 +337,15 @@ def test_too_large_files_are_rejected_unread(tmp_path):
     with pytest.raises(FileRejected) as caught:
         read_export(path, settings_for(tmp_path, max_rows=10))
     assert str(caught.value) == "big.csv: holds more than 10 rows (the limit)"
+
+
+def test_a_csv_starting_with_a_bracket_is_still_a_csv(tmp_path):
+    path = tmp_path / "ngoac.csv"
+    path.write_text("[Mã hồ sơ],Ngày tiếp nhận,Trạng thái\nA1,02/01/2025,Đang xử lý\n", encoding="utf-8")
+    assert sniff_kind(path) == "json"
+    result = read_export(path, settings_for(tmp_path))
+    assert result.file_format == "csv" and result.cases["case_id"].tolist() == ["A1"]
+    (tmp_path / "broken.json").write_text('[{"MaHoSo": "1", ', encoding="utf-8")
+    with pytest.raises(FileRejected) as caught:
+        read_export(tmp_path / "broken.json", settings_for(tmp_path))
+    assert str(caught.value).startswith("broken.json: not valid JSON (")

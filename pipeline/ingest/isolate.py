@@ -53,9 +53,18 @@ _FILE_PREFIX = "tthc-read-"
 
 # ----------------------------------------------------------------------------- in the worker
 def _address_space() -> int:
-    """Bytes of virtual address space this process uses now (VmSize)."""
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[0]) * resource.getpagesize()
+    """Bytes of virtual address space this process uses now (VmSize; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _limit_address_space(soft: int, hard: int) -> None:
+    """Set RLIMIT_AS where the system allows it (some systems do not enforce or accept it)."""
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _warm_up() -> None:
@@ -141,7 +150,8 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
             limit = min(limit, hard)
         result = None
         started = time.perf_counter()
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        if _address_space():
+            _limit_address_space(limit, hard)
         try:
             result = read_export(Path(path), settings)
             outcome: tuple[str, Any] = ("ok", result)
@@ -155,7 +165,7 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
             text = " ".join(str(error).split())[:200]
             outcome = ("error", f"{type(error).__name__}: {text}" if text else type(error).__name__)
         finally:
-            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+            _limit_address_space(soft, hard)
         read_seconds = time.perf_counter() - started
         try:
             reply = _pack(outcome)

@@ -947,6 +947,21 @@ def _load_json(ctx: _Context) -> tuple[Any, list[Any], np.ndarray, list[int], st
 _BROKEN = object()
 
 
+def _read_json_or_csv(ctx: _Context) -> ReadResult:
+    """A text starting with '[' or '{' is JSON; when it is not valid JSON it may still be a CSV
+    whose first cell starts with a bracket, so the CSV reader has a go before the JSON error stands."""
+    try:
+        return _read_json(ctx)
+    except FileRejected as error:
+        if "not valid JSON" not in str(error):
+            raise
+        ctx.findings.clear()
+        try:
+            return _read_csv(ctx)
+        except FileRejected:
+            raise error from None
+
+
 def _check_json_size(ctx: _Context, records: list[Any]) -> None:
     """Reject JSON with more records, or more distinct keys, than the row and column limits."""
     if ctx.limits is None:
@@ -1143,7 +1158,7 @@ def read_export(path: Path, settings: Settings) -> ReadResult:
         if kind in SPREADSHEET_KINDS:
             result = _read_excel(ctx, kind)
         elif kind == "json":
-            result = _read_json(ctx)
+            result = _read_json_or_csv(ctx)
         else:
             result = _read_csv(ctx)
     except FileRejected:
