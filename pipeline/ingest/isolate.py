@@ -140,7 +140,9 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
             return
         if request is None:
             return
-        path, settings = request
+        path, settings, folder = request
+        with contextlib.suppress(OSError):
+            os.chdir(folder)  # relative paths (warehouse, salt file) mean what they mean in the parent
         sys.stderr.flush()
         os.ftruncate(2, 0)
         os.lseek(2, 0, os.SEEK_SET)
@@ -246,7 +248,7 @@ class _Worker:
     def submit(self, index: int, path: Path, settings: Settings) -> None:
         self.submitted = time.monotonic()
         self.job = (index, path, self.submitted + float(settings.read_timeout_seconds), settings)
-        self.conn.send((str(path), settings))
+        self.conn.send((str(path), settings, os.getcwd()))
 
     def stderr_tail(self) -> str:
         try:
@@ -374,10 +376,11 @@ class ReaderPool:
                     return FileRejected(rest[0])
                 if status == "memory":
                     return FileRejected(memory)
-                if status == "error":
-                    return FileRejected(f"{path.name}: cannot read ({rest[0]})")
+                if status == "error":  # an exception the readers did not turn into a rejection
+                    return FileRejected(f"{path.name}: reader failed ({rest[0]})")
                 try:
                     result = _unpack((status, retire, *rest))
+                    result.path = path
                     # reading inside the worker, and packing + sending + unpacking the result
                     self.last_timing = (read_seconds, time.monotonic() - worker.submitted - read_seconds)
                     return result

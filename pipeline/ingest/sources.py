@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import lzma
 import os
 import re
 import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +65,20 @@ _BINARY_SIGNATURES = {
     b"\xff\xd8\xff": "an image",
     b"GIF8": "an image",
 }
+
+
+# What reading a damaged zip container can raise (bad directory, bad deflate/bzip2/lzma stream, CRC)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    lzma.LZMAError,
+)
 
 
 class FileRejected(Exception):
@@ -234,7 +250,7 @@ def _zip_kind(path: Path) -> str:
                 return "xlsx"
             if "xl/workbook.bin" in names:
                 return "xlsb"
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+    except _ZIP_ERRORS as error:
         raise FileRejected(f"{path.name}: cannot open as a workbook (damaged zip container: {_short(error)})") from None
     raise FileRejected(f"{path.name}: {NOT_AN_EXPORT} (a zip archive without a workbook)")
 
@@ -420,7 +436,7 @@ def _stream_blocks(
                 yield block
     except FileRejected:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as error:
+    except _ZIP_ERRORS as error:
         raise FileRejected(f"{path.name}: cannot open as a workbook (damaged part '{member[:60]}': {_short(error)})") from None
 
 
@@ -497,7 +513,7 @@ def _xlsx_sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
     try:
         workbook = etree.fromstring(archive.read("xl/workbook.xml"), parser)
         rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"), parser)
-    except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (KeyError, etree.XMLSyntaxError, *_ZIP_ERRORS):
         return {}
     targets = {}
     for rel in rels:
@@ -867,7 +883,7 @@ def _calamine_sheets(path: Path, kind: str, limits: Limits) -> list[Sheet]:
                     for name, (rows, columns, merges) in _scan_ods(path, archive, limits).items():
                         extents[name] = (rows, columns)
                         ods_merges[name] = merges
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        except _ZIP_ERRORS as error:
             raise FileRejected(f"{path.name}: cannot open as a workbook ({_short(error)})") from None
     elif kind == "xls":
         try:
