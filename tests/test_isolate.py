@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -103,3 +104,11 @@ def test_parallel_workers_keep_the_order_given(tmp_path):
     assert [p for p, _ in outcomes] == paths
     assert str(outcomes[3][1]) == "rong.csv: file is empty"
     assert [o.rows_read for p, o in outcomes if p.name != "rong.csv"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_relative_paths_mean_the_callers_folder(tmp_path, pool, monkeypatch):
+    (tmp_path / "nhan").mkdir()
+    write_csv(tmp_path / "nhan" / "x.csv", HEADER, many_rows(2))
+    monkeypatch.chdir(tmp_path / "nhan")  # the worker was started in another folder
+    result = pool.read(Path("x.csv"), settings_for(tmp_path))
+    assert result.path == Path("x.csv") and result.rows_read == 2
