@@ -10,6 +10,8 @@ Stages (each measured in a fresh subprocess, so peak RSS is the stage's own):
   validate_big    the Great Expectations checks alone on the parsed big CSV (time inside the stage, after warm-up)
   build_big       rebuilding the warehouse (core + every mart) from that raw layer
   demo            generate the demo exports, then ingest + build them
+  hostile         bench/hostile.py: the worst hostile files through the isolated readers (peak MB is the
+                  whole process tree's, which must stay under 1.5 GB), and isolation's cost on the big CSV
 Figures print as: stage, seconds, rows/s, peak MB, ratio to the floor.
 """
 
@@ -110,10 +112,28 @@ def run_stage(name: str, *args: str) -> tuple[float, float, str]:
     return seconds, peak_kb / 1024, lines[-2] if len(lines) > 1 else ""
 
 
+def run_hostile(big_csv: Path, out: Path) -> tuple[float, float, str]:
+    """(seconds, peak MB of the process tree, isolation line) of bench/hostile.py."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(HERE / "hostile.py"), "--out", str(out), "--big-csv", str(big_csv)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    seconds = time.perf_counter() - start
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0:
+        failed = [line for line in lines if "NOT REJECTED" in line or "limit" in line]
+        raise SystemExit("stage hostile failed: " + " | ".join(failed or [done.stderr.strip()[-300:]]))
+    peak_kb = int(next(line for line in lines if line.startswith("TREE_PEAK_KB")).split()[1])
+    isolation = next((line for line in lines if line.startswith("isolation")), "")
+    return seconds, peak_kb / 1024, isolation
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--skip-hostile", action="store_true")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -133,13 +153,18 @@ def main() -> None:
     if not args.skip_demo:
         seconds, peak, output = run_stage("demo", str(big_csv), str(args.out / "demo"))
         figures["demo"] = {"seconds": round(seconds, 2), "peak_mb": round(peak), "output": output}
+    if not args.skip_hostile:
+        seconds, peak, output = run_hostile(big_csv, args.out / "hostile")
+        figures["hostile"] = {"seconds": round(seconds, 2), "peak_mb": round(peak), "output": output}
 
     floor = figures["floor"]["seconds"]
     print(f"{'stage':<16}{'seconds':>10}{'rows/s':>14}{'peak MB':>10}{'× floor':>10}")
     for name, figure in figures.items():
-        rows = args.rows if name != "demo" else None
+        rows = args.rows if name not in ("demo", "hostile") else None
         rate = f"{rows / figure['seconds']:,.0f}" if rows else "-"
         print(f"{name:<16}{figure['seconds']:>10.2f}{rate:>14}{figure['peak_mb']:>10}{figure['seconds'] / floor:>10.1f}")
+    if "hostile" in figures:
+        print(f"hostile: {figures['hostile']['output']}")
     (args.out / "figures.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 

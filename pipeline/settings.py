@@ -115,6 +115,45 @@ class Settings(BaseSettings):
         None,
         description="Secret salt for hashing applicant identity; if empty, a random one is kept beside the warehouse.",
     )
+    # --- reading exports: limits against hostile files (DESIGN §8.1) -----------------------------
+    max_file_bytes: int = Field(
+        1 << 30, gt=0, description="An export larger than this many bytes is rejected without being read."
+    )
+    max_uncompressed_bytes: int = Field(
+        1 << 30,
+        gt=0,
+        description="A zipped workbook (xlsx, ods) whose parts unpack to more bytes than this is rejected before decompressing.",
+    )
+    max_compression_ratio: float = Field(
+        200.0,
+        gt=1,
+        description="A part of a zipped workbook (over 1 MB unpacked) compressed more than this many times is rejected as a zip bomb.",
+    )
+    max_cell_chars: int = Field(
+        32_767,
+        gt=0,
+        description="A longer cell quarantines its row; a text over 32 times this in bytes rejects the file unread.",
+    )
+    max_columns: int = Field(1_024, gt=0, description="A sheet, table or CSV wider than this many columns is rejected.")
+    max_rows: int = Field(
+        2_000_000, gt=0, description="A sheet, table or file with more rows than this is rejected before loading."
+    )
+    max_cells: int = Field(
+        30_000_000,
+        gt=0,
+        description="A sheet whose used area (rows × columns, blanks included) is larger is rejected before loading.",
+    )
+    read_timeout_seconds: float = Field(
+        300.0, gt=0, description="An isolated reader taking longer than this on one file is stopped; the file is rejected."
+    )
+    read_memory_mb: int = Field(
+        4_096,
+        gt=0,
+        description="Address space an isolated reader may add while reading one file; beyond it the file is rejected.",
+    )
+    read_workers: int = Field(
+        1, ge=1, description="Isolated reader processes working on exports in parallel (each within read_memory_mb)."
+    )
     # --- nightly run and notification ---------------------------------------------------------
     schedule_cron: str = Field("0 2 * * *", description="Cron schedule of the served nightly deployment.")
     prefect_home: Path = Field(

@@ -58,9 +58,14 @@ def test_dask_worker_processes_give_the_same_rows_as_threads(raw_folder, tmp_pat
                             pii_salt="one salt for both runs")
     processes = load_settings(raw_dir=raw_folder, warehouse=tmp_path / "dask" / "tthc.duckdb", as_of="2025-03-31",
                               pii_salt="one salt for both runs")
+    import dask
+
     with prefect_test_harness(server_startup_timeout=180):
         by_threads = run_ingest_flow(threads, ThreadPoolTaskRunner(max_workers=2))
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        # each export is parsed in a child process of its worker (pipeline.ingest.isolate): Dask's workers
+        # must not be daemonic for that (the README's Dask note says the same)
+        with dask.config.set({"distributed.worker.daemon": False}), \
+                LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
             by_processes = run_ingest_flow(processes, DaskTaskRunner(address=cluster.scheduler_address))
     for summary in (by_threads, by_processes):
         assert (summary.files_seen, summary.files_loaded, summary.files_rejected) == (7, 6, 1)

@@ -57,3 +57,23 @@ def mask_personal_data(text: str, names: Iterable[str] = ()) -> str:
     masked = _ADDRESSED.sub(lambda m: f"{m.group('form')} {MASK}", masked)
     return masked
 
+
+
+# Vietnamese personal names in file and folder names (clerks name files after the applicant): a common
+# surname, with or without diacritics, followed by two to four capitalised words ("Trần Thị Bích Ngọc",
+# "Nguyen Van An"). Used on paths only, where no row tells which names the file holds.
+_SURNAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đinh|Trương|Lâm|Mai|Tô|Hà|Đào|Cao|"
+    "Lương|Trịnh|Đoàn|Vương|Tạ|Châu|Nguyen|Tran|Le|Pham|Hoang|Huynh|Vu|Vo|Dang|Bui|Do|Ho|Ngo|Duong|Ly|Dinh|"
+    "Truong|Lam|Luong|Trinh|Doan|Vuong|Ta|Chau"
+)
+_PERSON_NAME = re.compile(
+    rf"(?<![^\W_])(?:{_SURNAMES})(?:[\s_.-]+[{_UPPER}][^\W\d_]*){{2,4}}(?![^\W_])"
+)
+
+
+def mask_person_names(text: str) -> str:
+    """The text with Vietnamese full names (a common surname and two to four capitalised words) masked."""
+    if not isinstance(text, str) or not text:
+        return text
+    return _PERSON_NAME.sub(MASK, unicodedata.normalize("NFC", text))

@@ -58,6 +58,19 @@ from .headers import (
 )
 from .layout import RowClassifier, classify_candidates, datetime_from_name, read_metadata
 from .personal import mask_personal_data
+from .sources import (
+    SPREADSHEET_KINDS,
+    FileRejected,
+    Limits,
+    check_csv_width,
+    check_text_export,
+    decode_text,
+    detect_encoding,
+    open_sheets,
+    over_long_cells,
+    replacement_findings,
+    sniff_kind,
+)
 from .status_map import StatusMap, load_status_map
 from .values import (
     TEXT_DTYPE,
@@ -80,10 +93,11 @@ from .values import (
 # A workbook with case tables on several sheets: rows of the k-th sheet read (k = 0, 1, …) are
 # numbered k × SHEET_ROW_OFFSET + the sheet row, so source_row stays unique within the file.
 SHEET_ROW_OFFSET = 10_000_000
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+# Names under which exports arrive; what a file is comes from its content (sources.sniff_kind).
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".htm", ".html", ".xml"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-SUPPORTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | JSON_SUFFIXES  # .txt (and unknown) files are sniffed
+SUPPORTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | JSON_SUFFIXES
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -97,10 +111,6 @@ FATE_COLUMNS = ("sheet", "column_index", "header", "fate", "field", "note")
 FINDING_COLUMNS = ("source_row", "case_id", "field", "raw_value", "finding")
 MAX_ROW_VALUES = 20_000  # quarantined rows that get a row_values text (a file beyond this is rejected anyway)
 _DT = "datetime64[us]"
-
-
-class FileRejected(Exception):
-    """The whole file cannot be read; str(e) is a one-line reason naming the file."""
 
 
 @dataclass
@@ -121,12 +131,13 @@ class ReadResult:
     that do not reject a row (a date column mapped to no field, a status inferred from dates):
     source_row (NA for the whole file), case_id, field, raw_value, finding. Every free text kept here
     (status texts, skipped rows, quarantined values, samples, findings) has personal data masked
-    (pipeline.ingest.personal).
+    (pipeline.ingest.personal). File-level notes (undecodable characters, a declared charset not honoured)
+    are findings without a source_row.
     """
 
     path: Path
     kind: str  # file kind: cases | ratings | directives | feedback
-    file_format: str  # "xlsx", "csv", "json"
+    file_format: str  # the kind found by content: xlsx, xlsb, xls, ods, html, xml2003, csv, json
     layout: str
     exported_at: dt.datetime | None
     period_text: str | None
@@ -218,6 +229,8 @@ class _Context:
     tz: str
     statuses: StatusMap | None = None
     _salt: str | None = None
+    limits: Limits | None = None
+    findings: list[str] = field(default_factory=list)
 
     def salt(self) -> str:
         if self._salt is None:
@@ -253,6 +266,16 @@ class _Problem:
     field: str
     raw: list[str]
     reasons: list[str]
+
+
+def _long_cell_problems(raw: pd.DataFrame, ctx: _Context) -> list[_Problem]:
+    """Rows holding a cell longer than max_cell_chars: one quarantine line each."""
+    cap = ctx.limits.max_cell_chars if ctx.limits else 32_767
+    positions, lengths = over_long_cells(raw, cap)
+    if not len(positions):
+        return []
+    reasons = [f"row: a cell holds {n:,} characters (limit {cap:,})" for n in lengths]
+    return [_Problem(positions.astype(np.int64), "row", [""] * len(positions), reasons)]
 
 
 # ----------------------------------------------------------------------------- the table → records
@@ -868,30 +891,19 @@ def _reject_header(ctx: _Context, block: HeaderBlock | None, where: str = "") ->
 
 
 # ----------------------------------------------------------------------------- Excel
-def _read_excel(ctx: _Context) -> ReadResult:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(ctx.path))
-        names = workbook.sheet_names
-    except Exception as error:  # noqa: BLE001 - calamine raises several error types
-        raise FileRejected(f"{ctx.path.name}: cannot open as a workbook ({_one_line(error)})") from None
+def _read_excel(ctx: _Context, file_format: str = "xlsx") -> ReadResult:
+    """A workbook, HTML or XML spreadsheet export: its sheets come from sources.open_sheets."""
+    assert ctx.limits is not None
     chosen: list[tuple[str, Any, HeaderBlock, list]] = []
     first_block: HeaderBlock | None = None
     any_data = False
-    for index, name in enumerate(names):
-        try:
-            sheet = workbook.get_sheet_by_index(index)
-            head = sheet.to_python(skip_empty_area=False, nrows=40)
-        except Exception as error:  # noqa: BLE001
-            raise FileRejected(f"{ctx.path.name}: cannot read sheet '{name}' ({_one_line(error)})") from None
+    for sheet in open_sheets(ctx.path, file_format, ctx.limits, ctx.findings):
+        name = sheet.name
+        head = sheet.head(40)
         if not any(not is_empty(v) for row in head for v in row):
             continue
         any_data = True
-        try:
-            merges = [tuple(map(tuple, m)) for m in (sheet.merged_cell_ranges or [])]
-        except Exception:  # noqa: BLE001 - not every format reports merged cells
-            merges = []
+        merges = sheet.merges
         block = find_header(head, ctx.syn, merges)
         if block is not None and (first_block is None or block.score > first_block.score):
             first_block = block
@@ -911,7 +923,7 @@ def _read_excel(ctx: _Context) -> ReadResult:
     descriptions: list[str] = []
     all_columns: list[ColumnInfo] = []
     for order, (name, sheet, block, merges) in enumerate(chosen):
-        grid = sheet.to_python(skip_empty_area=False)
+        grid = sheet.rows()
         width = max((len(r) for r in grid), default=0)
         for (r0, c0), (r1, _c1) in merges:  # cells merged down inside the data: the value applies to each row
             if r0 > block.end and r1 > r0 and r1 < len(grid) and c0 < width:
@@ -926,7 +938,8 @@ def _read_excel(ctx: _Context) -> ReadResult:
         )
         offset = order * SHEET_ROW_OFFSET  # rows of a second, third … sheet stay distinct
         source_rows = np.arange(block.end + 2, block.end + 2 + len(body), dtype=np.int64) + offset
-        part = _build(raw, source_rows, block.columns, kind, ctx, family=block.family, sheet=name)
+        part = _build(raw, source_rows, block.columns, kind, ctx, family=block.family, sheet=name,
+                      problems=_long_cell_problems(raw, ctx))
         parts.append(part)
         titles = grid[: block.start]
         meta_rows += titles
@@ -943,9 +956,8 @@ def _read_excel(ctx: _Context) -> ReadResult:
         text += _layout_tail(part, "row")
         descriptions.append(text)
         all_columns = all_columns or block.columns
-    suffix = ctx.path.suffix.lower().lstrip(".") or "xlsx"
-    layout = f"{suffix} report, " + " | ".join(descriptions)
-    return _result(ctx, kind, "xlsx", layout, parts, all_columns, meta_rows)
+    layout = f"{file_format} report, " + " | ".join(descriptions)
+    return _result(ctx, kind, file_format, layout, parts, all_columns, meta_rows)
 
 
 # ----------------------------------------------------------------------------- CSV
@@ -953,20 +965,12 @@ _HEAD_BYTES = 1 << 20
 
 
 def _detect_encoding(path: Path) -> tuple[str, str]:
-    """Encoding of a text export (BOM, else UTF-8, else Windows-1258) and its first ~1 MB decoded."""
+    """Encoding of a text export (sources.detect_encoding: BOM, UTF-16, UTF-8, else Windows-1258) and its
+    first ~1 MB decoded."""
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES)
     complete = len(head) < _HEAD_BYTES
-    if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        try:
-            codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
-            encoding = "utf-8"
-        except UnicodeDecodeError:
-            encoding = "cp1258"
+    encoding = detect_encoding(head, complete)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=complete)
     if not complete and "\n" in text:
         text = text[: text.rindex("\n") + 1]
@@ -1081,6 +1085,9 @@ def _read_csv(ctx: _Context) -> ReadResult:
     encoding, head = _detect_encoding(ctx.path)
     if not head.strip().strip("\ufeff"):
         raise FileRejected(f"{ctx.path.name}: file is empty")
+    if ctx.limits is not None:
+        check_csv_width(ctx.path, head, ctx.limits)
+        check_text_export(ctx.path, ctx.limits, encoding)
     best: tuple[tuple, str, HeaderBlock, list[list[str]], list[int]] | None = None
     for delimiter in (",", ";", "\t", "|"):
         records, ends = _head_records(head, delimiter)
@@ -1103,6 +1110,7 @@ def _read_csv(ctx: _Context) -> ReadResult:
         source_rows = np.arange(header_lines + 1, header_lines + 1 + len(raw), dtype=np.int64)
     else:
         raw, source_rows, problems = _csv_fallback(ctx.path, encoding, delimiter, block.end + 1, width)
+    problems += _long_cell_problems(raw, ctx)
     part = _build(raw, source_rows, block.columns, kind, ctx, problems=problems, family=block.family)
     names = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
     title_lines = [
@@ -1177,15 +1185,17 @@ def _json_meta(data: Any, syn: Synonyms, tz: str) -> dict[str, Any]:
 
 def _load_json(ctx: _Context) -> tuple[Any, list[Any], np.ndarray, list[int], str]:
     """The parsed document, its records, their row numbers, unparsable JSON-Lines rows, and a layout note."""
-    raw_bytes = ctx.path.read_bytes()
-    if raw_bytes.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = raw_bytes.decode("utf-16", errors="replace")
-    else:
-        text = raw_bytes.decode("utf-8-sig", errors="replace")
-    if not text.strip():
+    decoded = decode_text(ctx.path.read_bytes())
+    text = decoded.text
+    if decoded.finding():
+        ctx.findings.append(decoded.finding() or "")
+    if not text.strip().lstrip("\ufeff"):
         raise FileRejected(f"{ctx.path.name}: file is empty")
+    text = text.lstrip("\ufeff")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise FileRejected(f"{ctx.path.name}: JSON nested too deeply") from None
     except json.JSONDecodeError as error:
         lines = text.splitlines()
         records: list[Any] = []
@@ -1196,12 +1206,13 @@ def _load_json(ctx: _Context) -> tuple[Any, list[Any], np.ndarray, list[int], st
                 continue
             try:
                 records.append(json.loads(line))
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 records.append(_BROKEN)
                 broken.append(number)
             numbers.append(number)
         if not records or len(broken) == len(records) or len(records) == 1:
             raise FileRejected(f"{ctx.path.name}: not valid JSON ({_one_line(error)})") from None
+        _check_json_size(ctx, records)
         return None, records, np.array(numbers, dtype=np.int64), broken, "json lines"
     records_found, where = _find_records(data, ctx.syn.metadata.get("list_keys", []))
     if records_found is None:
@@ -1210,10 +1221,42 @@ def _load_json(ctx: _Context) -> tuple[Any, list[Any], np.ndarray, list[int], st
             records_found, where = [data], "single object"
         else:
             raise FileRejected(f"{ctx.path.name}: JSON holds no list of records")
+    _check_json_size(ctx, records_found)
     return data, records_found, np.arange(1, len(records_found) + 1, dtype=np.int64), [], f"json {where}"
 
 
 _BROKEN = object()
+
+
+def _read_json_or_csv(ctx: _Context) -> ReadResult:
+    """A text starting with '[' or '{' is JSON; when it is not valid JSON it may still be a CSV
+    whose first cell starts with a bracket, so the CSV reader has a go before the JSON error stands."""
+    try:
+        return _read_json(ctx)
+    except FileRejected as error:
+        if "not valid JSON" not in str(error):
+            raise
+        ctx.findings.clear()
+        try:
+            return _read_csv(ctx)
+        except FileRejected:
+            raise error from None
+
+
+def _check_json_size(ctx: _Context, records: list[Any]) -> None:
+    """Reject JSON with more records, or more distinct keys, than the row and column limits."""
+    if ctx.limits is None:
+        return
+    if len(records) > ctx.limits.max_rows:
+        raise FileRejected(f"{ctx.path.name}: holds {len(records):,} records (limit {ctx.limits.max_rows:,} rows)")
+    keys: set[Any] = set()
+    for record in records:
+        if isinstance(record, dict):
+            keys.update(record)
+            if len(keys) > ctx.limits.max_columns:
+                raise FileRejected(
+                    f"{ctx.path.name}: records carry more than {ctx.limits.max_columns:,} distinct keys (column limit)"
+                )
 
 
 def _read_json(ctx: _Context) -> ReadResult:
@@ -1270,6 +1313,7 @@ def _read_json(ctx: _Context) -> ReadResult:
             _Problem(np.array(not_objects, dtype=np.int64), "record", [""] * len(not_objects), reasons)
         )
     problems += _json_supplement_problems(records, supplements_path, ctx)
+    problems += _long_cell_problems(raw, ctx)
     part = _build(
         raw,
         source_rows,
@@ -1394,41 +1438,41 @@ def _json_supplements(
 
 # ----------------------------------------------------------------------------- entry point
 def _sniff_format(path: Path) -> str:
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "excel"
-    stripped = head.lstrip(codecs.BOM_UTF8).lstrip()
-    if stripped[:1] in (b"[", b"{"):
-        return "json"
-    return "csv"
+    """The kind of an export, from its content (see sources.sniff_kind)."""
+    return sniff_kind(path)
 
 
 def read_export(path: Path, settings: Settings) -> ReadResult:
-    """Read one export file into canonical records; raises FileRejected when the file cannot be used."""
+    """Read one export file into canonical records; raises FileRejected when the file cannot be used.
+
+    What the file is comes from its content, whatever its name; the limits in the settings bound
+    what a hostile file can make the reader hold. (For isolation from crashes of the native
+    parsers, and a time limit, read through pipeline.ingest.isolate.)"""
     path = Path(path)
     if not path.is_file():
         raise FileRejected(f"{path.name}: not a readable file")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise FileRejected(f"{path.name}: file is empty")
+    limits = Limits.of(settings)
+    if size > limits.max_file_bytes:
+        raise FileRejected(f"{path.name}: {size:,} bytes is larger than the limit ({limits.max_file_bytes:,} bytes)")
     ctx = _Context(path, settings, load_synonyms(settings.header_synonyms_file), settings.timezone,
-                   load_status_map(settings.status_map_file))
-    suffix = path.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
-        kind = "excel"
-    elif suffix in JSON_SUFFIXES:
-        kind = "json"
-    elif suffix in (".csv", ".tsv"):
-        kind = "csv"
-    else:
-        kind = _sniff_format(path)
+                   load_status_map(settings.status_map_file), limits=limits)
     try:
-        if kind == "excel":
-            return _read_excel(ctx)
-        if kind == "json":
-            return _read_json(ctx)
-        return _read_csv(ctx)
+        kind = _sniff_format(path)
+        if kind in SPREADSHEET_KINDS:
+            result = _read_excel(ctx, kind)
+        elif kind == "json":
+            result = _read_json_or_csv(ctx)
+        else:
+            result = _read_csv(ctx)
     except FileRejected:
         raise
     except (OSError, UnicodeError, csv.Error, pd.errors.ParserError) as error:
         raise FileRejected(f"{path.name}: cannot read ({_one_line(error)})") from None
+    notes = ctx.findings + replacement_findings(result.records)
+    if notes:
+        file_notes = _findings_frame([(None, None, "file", None, note) for note in notes if note])
+        result.findings = pd.concat([file_notes, result.findings], ignore_index=True)
+    return result

@@ -34,7 +34,8 @@ import pandas as pd
 
 from pipeline.ingest import check, store
 from pipeline.ingest.discover import Found, discover_exports, export_time_from_path, file_sha256, preferred
-from pipeline.ingest.readers import FileRejected, ReadResult, read_export
+from pipeline.ingest.isolate import read_isolated
+from pipeline.ingest.readers import FileRejected, ReadResult
 from pipeline.ingest.store import FileOutcome, masked_path
 from pipeline.settings import Settings
 
@@ -210,9 +211,10 @@ def group_exports(exports: list[Export], workers: int = 1, group_bytes: int = GR
 
 
 def read_one(export: Export, settings: Settings) -> ReadExport | FileOutcome:
-    """Read one export; a file the readers refuse or cannot read becomes a rejected outcome."""
+    """Read one export in a worker process (a crash, an abort or a memory blow-up of a native parser rejects
+    this file only); a file the readers refuse or cannot read becomes a rejected outcome."""
     try:
-        result = read_export(export.path, settings)
+        result = read_isolated(export.path, settings)
     except FileRejected as exc:
         return FileOutcome(export.path, export.sha, "rejected", _named(export.path, str(exc)))
     except Exception as exc:  # a reader bug or an unreadable file must not stop the other files

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.ingest.personal import mask_personal_data
+from pipeline.ingest.personal import mask_person_names, mask_personal_data
 from pipeline.records import RECORDS
 from pipeline.settings import Settings
 
@@ -66,7 +66,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def masked_path(path: Path, names: frozenset[str] = frozenset()) -> str:
     """The path as stored and logged: personal data in folder and file names masked, and control characters
     (a newline in a file name would forge a log line) written as escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", mask_personal_data(str(path), names))
+    masked = mask_person_names(mask_personal_data(str(path), names))
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", masked)
 
 
 def _write_parquet(frame: pd.DataFrame, target: Path) -> None:

@@ -228,7 +228,6 @@ def html_table_xls() -> Layout:
             Case("H42.19-250415-2003", "open_in_time", "2025-04"),
         ),
         fates={"Nhận hồ sơ / Giờ": ("mapped", "received_at")},
-        xfail="read_export does not read HTML tables yet (the file-kinds work adds it)",
     )
 
 
@@ -271,5 +270,4 @@ def excel2003_xml() -> Layout:
             Case("H42.19-250416-3003", "open_overdue", "2025-04"),
         ),
         fates={"Ngày tiếp nhận": ("mapped", "received_at")},
-        xfail="read_export does not read Excel 2003 XML yet (the file-kinds work adds it)",
     )
