@@ -257,7 +257,7 @@ def store_export(item: ReadExport, checks, settings: Settings, run_id: str) -> F
     reader_quarantine = result.quarantine.assign(expectation="reader")
     quarantine = pd.concat([reader_quarantine, checks.quarantine], ignore_index=True)
     quarantined_rows = set(quarantine["source_row"].astype(int))
-    records = result.primary
+    records = result.row_records  # a workbook's extension history sheet counts too
     loaded = int((~records["source_row"].astype(int).isin(quarantined_rows)).sum())
     counts = {
         "rows_read": result.rows_read,

@@ -553,6 +553,59 @@ class CodeTable:
 
 
 # ----------------------------------------------------------------------------- personal data
+MASK = "***"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# 9 to 12 digits, optionally grouped by spaces, dots or dashes: phone numbers (+84 …) and ID numbers
+_NUMBER_ID = re.compile(r"(?<![\w.-])\+?\d(?:[ .-]?\d){8,11}(?![\w-])")
+# a person named after a form of address: "ông Nguyễn Văn A", "bà Trần Thị B"
+_ADDRESSED = re.compile(r"\b(ông|bà|anh|chị|cô|chú|em)\s+", re.IGNORECASE)
+
+
+def _mask_addressed_names(text: str) -> str:
+    out, last = [], 0
+    for match in _ADDRESSED.finditer(text):
+        if match.start() < last:
+            continue
+        words = re.match(r"((?:[^\W\d_][\w]*\s*){1,5})", text[match.end():])
+        taken = 0
+        if words:
+            for word in words.group(1).split():
+                if not word[0].isupper() or taken == 4:
+                    break
+                taken += 1
+        if taken:
+            name_end = match.end()
+            for _ in range(taken):
+                step = re.match(r"\s*\w+", text[name_end:])
+                name_end += step.end()
+            out.append(text[last:match.end()] + MASK)
+            last = name_end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def mask_personal_data(texts: pd.Series, row_values: Iterable[pd.Series] = ()) -> pd.Series:
+    """Texts with the personal data they may quote replaced by ``***``: each row's own personal-data
+    values (name, phone, address … of its export row), e-mail addresses, phone and ID numbers, and the
+    capitalised words naming a person after a form of address (ông, bà, anh, chị …)."""
+    own = [v.reset_index(drop=True) for v in row_values]
+    out = []
+    for position, text in enumerate(texts.tolist()):
+        if not isinstance(text, str) or not text:
+            out.append(text)
+            continue
+        masked = text
+        for values in own:
+            value = values.iat[position] if position < len(values) else None
+            value = " ".join(nfc(value).split()) if isinstance(value, str) else cell_text(value)
+            if len(value) >= 3:
+                masked = re.sub(re.escape(value), MASK, masked, flags=re.IGNORECASE)
+        masked = _EMAIL.sub(MASK, masked)
+        masked = _NUMBER_ID.sub(MASK, masked)
+        out.append(_mask_addressed_names(masked))
+    return pd.Series(pd.array(out, dtype=TEXT_DTYPE), index=texts.index)
+
+
 def pii_salt(settings: Any) -> str:
     """The secret salt of applicant hashes: the pii_salt setting, else a random one kept in
     `<warehouse folder>/.pii_salt` (created once, mode 0600, published atomically so that readers
