@@ -145,7 +145,7 @@ def write_directive_exports(raw: Path) -> None:
     and the flat task list of 30/06/2025."""
     folder = raw / "nhiem_vu"
     folder.mkdir(parents=True, exist_ok=True)
-    leader = "Phó Chủ tịch UBND tỉnh Trần Phước Hiền"
+    leader = "Phó Chủ tịch UBND tỉnh Võ Thanh Hải"
     _task_report(folder / "bao_cao_nhiem_vu_thang_3.xlsx", "07/03/2025 16:00", [
         (KCHT, [["D1", LONG_TITLE, "1234/UBND-KTN", leader, "03/03/2025", KCHT, "Công an tỉnh; Sở Xây dựng",
                  "14/03/2025", "", "Đang thực hiện trong hạn", "", "", ""],

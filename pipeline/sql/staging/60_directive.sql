@@ -145,7 +145,8 @@ select
     coalesce(c.completed and c.completed_at is not null, false) as is_completed,
     c.status = 4 and not coalesce(c.completed, false) as is_suspended,
     case when c.completed then c.completed_at end as completed_at,
-    coalesce(e.first_old_deadline, s.first_deadline, c.deadline) as deadline_original,
+    -- an extension only moves a deadline later: the earliest deadline any export shows is the original
+    coalesce(least(e.first_old_deadline, s.first_deadline), c.deadline) as deadline_original,
     e.last_new_deadline as deadline_extended,
     c.deadline_text,
     coalesce(e.extension_count, 0) as extension_count,
