@@ -81,7 +81,7 @@ def test_directive_exports_carry_history_placeholders_and_cut_titles(world):
 
 def test_two_years_of_feedback(world):
     cal, _, items, _, _ = world
-    counts, _, extra = feedback_truth(items, cal, END)
+    counts, _, extra = feedback_truth(items, cal, END, SETTINGS)
     assert 60 <= counts["feedback_total"] <= 160  # a few a month
     assert 0.4 <= counts["feedback_linked"] / counts["feedback_total"] <= 0.85
     for key in ("feedback_refused", "feedback_more_info", "feedback_disliked", "feedback_repeated",

@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.demo.catalogue import fake_applicants, strip_accents
 from pipeline.demo.directives import quarters, write_csv, write_report_workbook
+from pipeline.settings import Settings
 from pipeline.workcal import WorkCalendar
 
 CATEGORIES = ["Kết cấu hạ tầng giao thông", "Vận tải", "An toàn giao thông", "Đăng kiểm"]
@@ -253,26 +254,33 @@ def write_feedback_exports(out_dir: Path, items: list[Pakn], start: date, snapsh
 
 # --- truth -------------------------------------------------------------------------------------------
 
-LIMIT_DAYS = {"answered": 15, "refused": 2, "more_info": 5}
+def limit_days(settings: Settings) -> dict[str, float]:
+    """Working days allowed per way of handling, and for publishing an answer (the settings' values)."""
+    return {"answered": settings.feedback_answer_working_days, "refused": settings.feedback_refusal_working_days,
+            "more_info": settings.feedback_more_info_working_days,
+            "published": settings.feedback_publication_working_days}
 
 
-def pakn_class(item: Pakn, judged_at: datetime, cal: WorkCalendar) -> str | None:
+def pakn_class(item: Pakn, judged_at: datetime, cal: WorkCalendar, limits: dict[str, float]) -> str | None:
     """The PAKN's class at a period's judging moment (None when it was not received, or sent, by then)."""
     clock = item.received_at or item.sent_at  # the limits run from the receipt, else from the sending
     if clock >= judged_at:
         return None
     day = cal.minutes_per_day
     if item.handled_at is not None and item.handled_at < judged_at:
-        within = cal.working_minutes_between(clock, item.handled_at) <= LIMIT_DAYS[item.handling] * day
+        within = cal.working_minutes_between(clock, item.handled_at) <= limits[item.handling] * day
         published_late = (item.handling == "answered" and item.published_at is not None
-                          and cal.working_minutes_between(item.handled_at, item.published_at) > 2 * day)
+                          and cal.working_minutes_between(item.handled_at, item.published_at) > limits["published"] * day)
         return "handled_on_time" if within and not published_late else "handled_late"
-    overdue = cal.working_minutes_between(clock, judged_at) > LIMIT_DAYS["answered"] * day
+    overdue = cal.working_minutes_between(clock, judged_at) > limits["answered"] * day
     return "open_overdue" if overdue else "open_in_time"
 
 
-def feedback_truth(items: list[Pakn], cal: WorkCalendar, end: date) -> tuple[dict[str, float], list[dict], dict]:
-    """Counts, per-PAKN facts and the sender identities of the demo's PAKN, judged at ``end`` 24:00."""
+def feedback_truth(items: list[Pakn], cal: WorkCalendar, end: date, settings: Settings
+                   ) -> tuple[dict[str, float], list[dict], dict]:
+    """Counts, per-PAKN facts and the sender identities of the demo's PAKN, judged at ``end`` 24:00 with the
+    settings' time limits."""
+    limits = limit_days(settings)
     judged_at = datetime.combine(end + timedelta(days=1), time())
     month_start = datetime.combine(end.replace(day=1), time())
     followed = {p.feedback_id for p in items for q in items
@@ -292,7 +300,7 @@ def feedback_truth(items: list[Pakn], cal: WorkCalendar, end: date) -> tuple[dic
     month = {"received_total": 0, "handled_on_time": 0, "handled_late": 0, "open_in_time": 0, "open_overdue": 0,
              "unsatisfied_5_3": 0}
     for item in items:
-        value = pakn_class(item, judged_at, cal)
+        value = pakn_class(item, judged_at, cal, limits)
         member = value is not None and not (item.handled_at is not None and item.handled_at < month_start)
         received_in_month = month_start <= (item.received_at or item.sent_at) < judged_at
         if member:

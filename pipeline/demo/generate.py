@@ -304,7 +304,7 @@ def _records_exports(truth: DemoTruth, world: World, cal: WorkCalendar, catalogu
     for relative in files:
         _set_mtime(out_dir / relative, snapshot)
     directive_counts, task_rows = directive_truth(tasks, truth.end, snapshot)
-    feedback_counts, pakn_rows, extra = feedback_truth(items, cal, truth.end)
+    feedback_counts, pakn_rows, extra = feedback_truth(items, cal, truth.end, settings)
     pd.DataFrame(task_rows).to_csv(out_dir / DIRECTIVES_TRUTH_FILE, index=False, encoding="utf-8", lineterminator="\n")
     pd.DataFrame(pakn_rows).to_csv(out_dir / FEEDBACK_TRUTH_FILE, index=False, encoding="utf-8", lineterminator="\n")
     truth.counts.update(directive_counts)
