@@ -29,10 +29,13 @@ from dataclasses import dataclass
 #   int    a whole number                                                  integer
 #   flag   yes / no                                                        boolean
 #   hash   salted SHA-256 of personal data                                 varchar
+#   masked NFC text with the personal data it may quote replaced by ***   varchar
+#          (the row's own personal-data values, e-mail addresses, phone and ID numbers, names after
+#          "ông", "bà", "anh", "chị": a PAKN title such as "Phản ánh của bà … về …")
 #   row    the row of the export a record came from                        integer
 SQL_TYPES = {
     "code": "varchar", "text": "varchar", "time": "timestamp", "state": "tinyint", "int": "integer",
-    "flag": "boolean", "hash": "varchar", "row": "integer",
+    "flag": "boolean", "hash": "varchar", "masked": "varchar", "row": "integer",
 }
 PANDAS_DTYPES = {"state": "Int8", "int": "Int64", "flag": "boolean", "row": "int64", "time": "datetime64[us]"}
 LINEAGE_COLUMNS = (("file_sha", "varchar"), ("source_file", "varchar"), ("exported_at", "timestamp"))
@@ -115,43 +118,57 @@ RATING = Record("rating", "raw.rating_row", "ratings", "ratings", (
 ))
 DIRECTIVE = Record("directive", "raw.directive_row", "directives", "directives", (
     _f("task_id", "code", "Số hiệu / mã nhiệm vụ"),
-    _f("title", "text", "trích yếu nhiệm vụ"),
+    _f("title", "text", "trích yếu nhiệm vụ (có thể bị cắt ngắn trong tệp xuất)"),
     _f("assigned_by", "text", "cơ quan giao"),
     _f("leader", "text", "lãnh đạo chỉ đạo"),
-    _f("source_document", "text", "văn bản chỉ đạo"),
+    _f("source_document", "text", "văn bản chỉ đạo (số, ký hiệu)"),
     _f("assigned_at", "time", "ngày giao"),
     _f("lead_unit", "text", "đơn vị chủ trì"),
     _f("co_units", "text", "đơn vị phối hợp, phân cách bằng ;"),
-    _f("deadline", "time", "hạn xử lý (NULL: không có hạn)"),
-    _f("deadline_text", "text", "hạn như trong tệp xuất khi không đọc được thành ngày"),
+    _f("deadline", "time", "hạn xử lý như trong tệp xuất (NULL: không có hạn)"),
+    _f("deadline_text", "text", "hạn như trong tệp xuất khi đó không phải là một ngày (quý IV/2025, 01/01/1970)"),
     _f("completed_at", "time", "ngày hoàn thành"),
-    _f("status", "state", "trạng thái nhiệm vụ theo bảng mã"),
+    _f("status", "state", "trạng thái nhiệm vụ theo bảng mã directive_codes.status"),
     _f("status_text", "text", "trạng thái như trong tệp xuất"),
-    _f("original_deadline", "time", "hạn cũ (trước gia hạn)"),
-    _f("extended_deadline", "time", "hạn mới (sau gia hạn)"),
+    SOURCE_ROW,
+))
+# One extension of a task's deadline: a row of the extension history sheet, or the extension columns
+# (Hạn cũ / Hạn mới / Lý do gia hạn) of a task list row (then source_row is the task's row).
+DIRECTIVE_EXTENSION = Record("directive_extension", "raw.directive_extension_row", "directive_extensions",
+                             "directive_extensions", (
+    _f("task_id", "code", "Số hiệu / mã nhiệm vụ"),
+    _f("extension_seq", "int", "lần gia hạn 1, 2, … (NULL khi tệp xuất không ghi)"),
+    _f("old_deadline", "time", "hạn cũ"),
+    _f("new_deadline", "time", "hạn mới"),
     _f("extension_reason", "text", "lý do gia hạn"),
+    _f("extended_at", "time", "ngày gia hạn (ngày duyệt)"),
     SOURCE_ROW,
 ))
 FEEDBACK = Record("feedback", "raw.feedback_row", "feedback", "feedback", (
     _f("feedback_id", "code", "mã phản ánh, kiến nghị"),
-    _f("title", "text", "tiêu đề (đã che dữ liệu cá nhân)"),
+    _f("title", "masked", "tiêu đề (dữ liệu cá nhân được che)"),
     _f("category", "text", "lĩnh vực / loại phản ánh"),
     _f("case_id", "code", "mã hồ sơ liên quan"),
     _f("unit", "text", "đơn vị xử lý"),
     _f("sent_at", "time", "ngày gửi"),
     _f("received_at", "time", "ngày tiếp nhận (hoặc ngày chuyển gần nhất)"),
-    _f("status", "state", "trạng thái theo bảng mã"),
+    _f("status", "state", "trạng thái theo bảng mã feedback_codes.status"),
     _f("status_text", "text", "trạng thái như trong tệp xuất"),
-    _f("answered_at", "time", "ngày trả lời / xử lý"),
-    _f("published_at", "time", "ngày công khai"),
-    _f("reaction", "text", "phản hồi của người gửi: hài lòng / không hài lòng"),
-    _f("likes", "int", "số lượt thích"),
-    _f("dislikes", "int", "số lượt không thích"),
-    _f("repeated", "flag", "phản ánh lặp lại về kết quả"),
+    _f("handling", "state", "hình thức xử lý theo bảng mã feedback_codes.handling: 1 trả lời, 2 từ chối, "
+                            "3 yêu cầu bổ sung thông tin"),
+    _f("answered_at", "time", "ngày trả lời / xử lý (ngày từ chối, ngày yêu cầu bổ sung)"),
+    _f("published_at", "time", "ngày công khai kết quả"),
+    _f("reaction", "state", "phản hồi của người gửi theo bảng mã feedback_codes.reaction: 1 hài lòng, "
+                            "2 không hài lòng, 3 chưa đánh giá"),
+    _f("likes", "int", "số lượt thích / hài lòng"),
+    _f("dislikes", "int", "số lượt không thích / không hài lòng"),
+    _f("repeated", "flag", "phản ánh lặp lại về kết quả xử lý"),
     _f("sender_hash", "hash", "mã băm có muối của người gửi"),
     SOURCE_ROW,
 ))
-RECORDS: dict[str, Record] = {r.name: r for r in (CASE, SUPPLEMENT, RATING, DIRECTIVE, FEEDBACK)}
+RECORDS: dict[str, Record] = {
+    r.name: r for r in (CASE, SUPPLEMENT, RATING, DIRECTIVE, DIRECTIVE_EXTENSION, FEEDBACK)
+}
 
 
 @dataclass(frozen=True)
@@ -172,6 +189,11 @@ class FileKind:
     family: str
     primary: str  # the record each data row becomes
     required: tuple[tuple[str, ...], ...]
+    # records also assembled from each data row, kept where the row fills one of their own fields
+    # (a task list's extension columns make a directive_extension)
+    dependents: tuple[str, ...] = ()
+    # file kinds whose sheets may accompany this one in a workbook (a task list's extension history sheet)
+    companions: tuple[str, ...] = ()
 
     def recognised(self, targets: set[str]) -> bool:
         return all(any(f in targets for f in group) for group in self.required)
@@ -187,6 +209,10 @@ PII_SOURCES = (
 )
 # Free text of a complaint or note: personal by nature, never stored at all (not even hashed).
 DROPPED_SOURCES = ("free_text",)
+# A time that may be written as words keeps them in its "<name>_text" companion instead of sending the
+# row to quarantine ("quý IV/2025": no deadline). A date before this one in such a field is a
+# placeholder some systems write for "none" (01/01/1970, the Unix epoch): kept as text, time left empty.
+PLACEHOLDER_DATES_BEFORE = "1970-01-02"
 IGNORE = "ignore"
 
 SUPPLEMENT_SOURCES = ("supplement_requested_at", "supplement_received_at", "supplement_new_due_at")
@@ -195,9 +221,10 @@ FAMILIES: dict[str, Family] = {
         *(c for c in CASE.columns if c not in ("status_text", "applicant_hash", "time_unknown", "source_row")),
         *SUPPLEMENT_SOURCES, "supplements", "rating", "rated_at",
     ), ("cases", "ratings")),
-    "directive": Family("directive", "directive_fields", tuple(
-        c for c in DIRECTIVE.columns if c not in ("status_text", "deadline_text", "source_row")
-    ), ("directives",)),
+    "directive": Family("directive", "directive_fields", tuple(dict.fromkeys(
+        c for c in (*DIRECTIVE.columns, *DIRECTIVE_EXTENSION.columns)
+        if c not in ("status_text", "deadline_text", "source_row")
+    )), ("directives", "directive_extensions")),
     "feedback": Family("feedback", "feedback_fields", tuple(
         c for c in FEEDBACK.columns if c not in ("status_text", "sender_hash", "source_row")
     ), ("feedback",)),
@@ -206,7 +233,9 @@ FILE_KINDS: dict[str, FileKind] = {k.name: k for k in (
     FileKind("cases", "case", "case", (("case_id",), ("received_at",), ("status", "due_at"))),
     FileKind("ratings", "case", "rating", (("case_id",), ("rating",))),
     FileKind("directives", "directive", "directive", (("task_id", "title"), ("deadline", "assigned_at"),
-                                                      ("lead_unit", "status"))),
+                                                      ("lead_unit", "status")),
+             dependents=("directive_extension",), companions=("directive_extensions",)),
+    FileKind("directive_extensions", "directive", "directive_extension", (("task_id",), ("new_deadline",))),
     FileKind("feedback", "feedback", "feedback", (("feedback_id",), ("received_at", "sent_at"),
                                                   ("status", "answered_at"))),
 )}

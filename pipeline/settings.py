@@ -108,6 +108,27 @@ class Settings(BaseSettings):
     warning_within_hours: float = Field(
         8.0, description="Warn about open cases due within this many working hours of the as-of moment."
     )
+    # --- directives (DESIGN §10) and feedback and complaints (DESIGN §11) -----------------------
+    directive_due_soon_working_days: float = Field(
+        3.0, description="A directive task still open is 'due soon' when its deadline is within this many working days."
+    )
+    directive_objective_basis: Literal["extended", "original"] = Field(
+        "extended",
+        description="Deadline the directive objective (tasks finished on time) is judged against: the extended "
+        "deadline where an extension was granted, or always the original one.",
+    )
+    feedback_answer_working_days: float = Field(
+        15.0, description="A PAKN is answered on time within this many working days of its receipt (Decision 766, 5.2)."
+    )
+    feedback_refusal_working_days: float = Field(
+        2.0, description="A PAKN refused (not accepted) is handled on time within this many working days of receipt."
+    )
+    feedback_more_info_working_days: float = Field(
+        5.0, description="A request for more information on a PAKN is on time within this many working days of receipt."
+    )
+    feedback_publication_working_days: float = Field(
+        2.0, description="An answer to a PAKN published later than this many working days after it was answered is late."
+    )
     max_bad_row_share: float = Field(
         0.5, description="A file with a larger share of quarantined rows is rejected whole."
     )

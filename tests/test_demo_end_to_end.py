@@ -148,3 +148,80 @@ def test_no_clean_row_is_quarantined(demo):
         for f, r in con.execute("select distinct source_file, source_row from ops.quarantine").fetchall()
     }
     assert quarantined - planted == set()
+
+
+# --- directives and PAKN of the demo ------------------------------------------------------------------
+
+
+def _classes(con, sql: str, params: list) -> dict[str, str]:
+    return dict(con.execute(sql, params).fetchall())
+
+
+@pytest.mark.parametrize("basis", ["original", "extended"])
+def test_directive_classes_in_the_last_month_match_the_generator(demo, basis):
+    _, truth, _, con = demo
+    with open(Path(truth.out_dir) / "_generator_directives.csv", encoding="utf-8") as handle:
+        expected = {r["task_id"]: r[f"class_at_end_{basis}"] for r in csv.DictReader(handle)
+                    if r[f"class_at_end_{basis}"]}
+    found = _classes(con, "select task_id, timeliness_class from mart.directive_timeliness where period_scheme = "
+                          "'calendar' and period = ? and deadline_basis = ?", [f"{END:%Y-%m}", basis])
+    assert len(expected) >= 10 and found == expected
+
+
+def test_feedback_classes_and_month_figures_match_the_generator(demo):
+    _, truth, _, con = demo
+    with open(Path(truth.out_dir) / "_generator_feedback.csv", encoding="utf-8") as handle:
+        expected = {r["feedback_id"]: r["class_at_end"] for r in csv.DictReader(handle) if r["class_at_end"]}
+    found = _classes(con, "select feedback_id, timeliness_class from mart.feedback_timeliness where period_scheme = "
+                          "'calendar' and period = ?", [f"{END:%Y-%m}"])
+    assert expected and found == expected
+    month = truth.feedback_end_month
+    row = con.execute(
+        "select received_total, handled_on_time, handled_late, open_in_time, open_overdue, rate_5_2, rate_5_3 "
+        "from mart.feedback_kpi_period where period_scheme = 'calendar' and period = ? and dimension = 'all'",
+        [f"{END:%Y-%m}"]).fetchone()
+    assert row[:5] == tuple(month[k] for k in ("received_total", "handled_on_time", "handled_late", "open_in_time",
+                                               "open_overdue"))
+    for actual, wanted in zip(row[5:], (month["rate_5_2"], month["rate_5_3"]), strict=True):
+        assert (actual is None and wanted is None) or actual == pytest.approx(wanted)
+
+
+def test_directive_and_feedback_exports_are_read_whole(demo):
+    _, truth, _, con = demo
+    files = dict(con.execute(
+        "select file_name, kind from ops.file where kind in ('directives', 'directive_extensions', 'feedback')"
+    ).fetchall())
+    expected = {Path(name).name for name in truth.files if name.startswith(("directives/", "feedback/"))}
+    assert set(files) == expected and len(expected) >= 4
+    counts = truth.counts
+    tasks, extensions, feedback = con.execute(
+        "select (select count(*) from core.directive), (select count(*) from core.directive_extension), "
+        "(select count(*) from core.feedback)").fetchone()
+    assert (tasks, extensions, feedback) == (counts["directive_tasks"], counts["directive_extensions"],
+                                            counts["feedback_total"])
+    no_deadline = con.execute("select count(*) from core.directive where deadline_original is null").fetchone()[0]
+    assert no_deadline == (counts["directive_no_deadline_placeholder"] + counts["directive_no_deadline_words"]
+                           + counts["directive_no_deadline_empty"])
+
+
+def test_no_sender_data_anywhere(demo):
+    settings, truth, _, con = demo
+    needles = truth.sender_names + truth.sender_phones + truth.sender_emails + truth.sender_addresses
+    needles += [text[:40] for text in truth.complaint_texts]
+    assert len(truth.sender_names) >= 10
+    con.execute("create temp table sender (value varchar)")
+    con.executemany("insert into sender values (?)", [[n] for n in needles])
+    for schema, table in con.execute("select schema_name, table_name from duckdb_tables() where not temporary").fetchall():
+        for (column,) in con.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+                                     [schema, table]).fetchall():
+            hits = con.execute(f'select count(*) from "{schema}"."{table}" as t join sender '
+                               f'on contains(cast(t."{column}" as varchar), sender.value)').fetchone()[0]
+            assert hits == 0, f"sender data found in {schema}.{table}.{column}"
+    parquet = duckdb.connect()
+    for folder in ("feedback", "skipped", "quarantine", "findings"):
+        pattern = settings.raw_parquet_dir / folder / "*.parquet"
+        if not list(pattern.parent.glob("*.parquet")):
+            continue
+        blob = " ".join(str(v) for row in parquet.execute(
+            "select * from read_parquet(?, union_by_name = true)", [str(pattern)]).fetchall() for v in row)
+        assert not any(needle in blob for needle in needles), folder

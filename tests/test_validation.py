@@ -229,7 +229,8 @@ def _result(checks, spec):
 
 
 def test_suites_are_gx_json_with_severity_and_descriptions(specs):
-    assert set(specs) == {"cases", "supplements", "ratings", "built_cases", "marts"}
+    assert set(specs) == {"cases", "supplements", "ratings", "directives", "directive_extensions", "feedback",
+                          "built_cases", "marts"}
     for suite in specs.values():
         raw = json.loads(suite.path.read_text(encoding="utf-8"))
         assert raw["name"] == suite.name and raw["meta"]["suite_version"] >= 1

@@ -24,6 +24,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline.demo.catalogue import JSON_UNIT, load_catalogue, slugify, unit_infos
+from pipeline.demo.directives import directive_truth, simulate_directives, write_directive_exports
+from pipeline.demo.feedback import feedback_truth, simulate_feedback, write_feedback_exports
 from pipeline.demo.simulate import (
     NAT,
     World,
@@ -50,7 +52,10 @@ from pipeline.workcal import WorkCalendar
 TRUTH_FILE = "_generator_truth.json"
 CASES_TRUTH_FILE = "_generator_cases.csv"
 NEXT_DAY_TRUTH_FILE = "_generator_truth_next_day.json"
-OWNED_FOLDERS = ("excel", "json", "ratings", "delta")
+DIRECTIVES_TRUTH_FILE = "_generator_directives.csv"
+FEEDBACK_TRUTH_FILE = "_generator_feedback.csv"
+OWNED_FOLDERS = ("excel", "json", "ratings", "delta", "directives", "feedback")
+RECORDS_SNAPSHOT_TIME = time(17, 30)  # the directive and PAKN systems' lists are exported at end 17:30
 SNAPSHOT_HOUR = time(18, 0)
 DAY_END = time(23, 59, 59)
 SATISFIED = {"Rất hài lòng", "Hài lòng"}
@@ -70,6 +75,12 @@ NOTES = [
     "supplement pauses (two requests make it late); an open case by end 24:00 minus its completed pauses, or, "
     "while waiting for the applicant, by the pending request time minus earlier pauses (two requests: overdue).",
     "Dirty rows are listed in dirty_rows; a duplicate_row entry names the verbatim copy (row) and its original.",
+    "directives/: quarterly task reports (with an extension history sheet) exported 5 days after each quarter, the "
+    "flat task list and the extension history at end 17:30. _generator_directives.csv has each task's class in the "
+    "month of end, judged at end 24:00 on the original and the extended deadline (empty when not in that month).",
+    "feedback/: quarterly PAKN lists exported 5 days after each quarter and the national portal's list at end "
+    "17:30; sender identities and complaint texts are in sender_* and complaint_texts (never in the warehouse). "
+    "_generator_feedback.csv has each PAKN's class in the month of end; feedback_end_month that month's figures.",
 ]
 
 
@@ -89,6 +100,12 @@ class DemoTruth:
     applicant_names: list[str] = field(default_factory=list)
     applicant_phones: list[str] = field(default_factory=list)
     applicant_ids: list[str] = field(default_factory=list)
+    sender_names: list[str] = field(default_factory=list)
+    sender_phones: list[str] = field(default_factory=list)
+    sender_emails: list[str] = field(default_factory=list)
+    sender_addresses: list[str] = field(default_factory=list)
+    complaint_texts: list[str] = field(default_factory=list)
+    feedback_end_month: dict[str, float | None] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
     files: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -266,9 +283,36 @@ def generate_demo_exports(out_dir: Path, settings: Settings, seed: int = 2025, s
         _set_mtime(path, export_time)
 
     truth = _truth(world, cal, out_dir, seed, start, end, export_time, delta_days, delta_dates, written)
+    _records_exports(truth, world, cal, catalogue, settings, out_dir)
     truth.elapsed_seconds = round(clock_time.perf_counter() - started, 2)
     (out_dir / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8")
     return truth
+
+
+def _records_exports(truth: DemoTruth, world: World, cal: WorkCalendar, catalogue: pd.DataFrame, settings: Settings,
+                     out_dir: Path) -> None:
+    """Write the directive and PAKN exports of the demo and add their truth (counts, per-record CSVs, senders)."""
+    snapshot = datetime.combine(truth.end, RECORDS_SNAPSHOT_TIME)
+    units = sorted(catalogue["unit"].unique())
+    rng = np.random.default_rng(np.random.SeedSequence([truth.seed, 7003]))
+    tasks = simulate_directives(cal, units, truth.seed, truth.start, truth.end, snapshot)
+    files = write_directive_exports(out_dir, tasks, truth.start, snapshot, settings.province_name,
+                                    settings.department_name, rng)
+    items = simulate_feedback(cal, world.cases, units, truth.seed, truth.start, truth.end, snapshot)
+    files.update(write_feedback_exports(out_dir, items, truth.start, snapshot, settings.province_name,
+                                        settings.department_name))
+    for relative in files:
+        _set_mtime(out_dir / relative, snapshot)
+    directive_counts, task_rows = directive_truth(tasks, truth.end, snapshot)
+    feedback_counts, pakn_rows, extra = feedback_truth(items, cal, truth.end, settings)
+    pd.DataFrame(task_rows).to_csv(out_dir / DIRECTIVES_TRUTH_FILE, index=False, encoding="utf-8", lineterminator="\n")
+    pd.DataFrame(pakn_rows).to_csv(out_dir / FEEDBACK_TRUTH_FILE, index=False, encoding="utf-8", lineterminator="\n")
+    truth.counts.update(directive_counts)
+    truth.counts.update(feedback_counts)
+    truth.files = dict(sorted({**truth.files, **files}.items()))
+    truth.feedback_end_month = extra.pop("end_month")
+    for name, values in extra.items():
+        setattr(truth, name, values)
 
 
 def write_next_day_delta(out_dir: Path, settings: Settings, seed: int, end: date) -> Path:

@@ -77,3 +77,19 @@ def mask_person_names(text: str) -> str:
     if not isinstance(text, str) or not text:
         return text
     return _PERSON_NAME.sub(MASK, unicodedata.normalize("NFC", text))
+
+
+def mask_row_texts(texts, row_values=()):
+    """A column of texts (pandas Series) masked row by row: each row's own personal-data values (its
+    applicant's or sender's name, phone, address … of the same export row) and the patterns above."""
+    import pandas as pd
+
+    own = [v.reset_index(drop=True) for v in row_values]
+    out = []
+    for position, text in enumerate(texts.tolist()):
+        if not isinstance(text, str) or not text:
+            out.append(text)
+            continue
+        names = [values.iat[position] for values in own if position < len(values)]
+        out.append(mask_personal_data(text, [str(n) for n in names if isinstance(n, str) or n == n]))
+    return pd.Series(pd.array(out, dtype=texts.dtype if len(texts) else "str"), index=texts.index)

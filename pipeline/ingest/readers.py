@@ -33,7 +33,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.records import CASE, FILE_KINDS, PANDAS_DTYPES, RATING, RECORDS, SUPPLEMENT, Record
+from pipeline.records import (
+    CASE,
+    FILE_KINDS,
+    PANDAS_DTYPES,
+    PLACEHOLDER_DATES_BEFORE,
+    RATING,
+    RECORDS,
+    SUPPLEMENT,
+    Record,
+)
 
 from .headers import (
     DATE_FIELDS,
@@ -57,7 +66,7 @@ from .headers import (
     targets_of,
 )
 from .layout import RowClassifier, classify_candidates, datetime_from_name, read_metadata
-from .personal import mask_personal_data
+from .personal import mask_personal_data, mask_row_texts
 from .sources import (
     SPREADSHEET_KINDS,
     FileRejected,
@@ -163,6 +172,15 @@ class ReadResult:
     def primary(self) -> pd.DataFrame:
         """The rows of the record each data row of the file became."""
         return self.rows(FILE_KINDS[self.kind].primary)
+
+    @property
+    def row_records(self) -> pd.DataFrame:
+        """source_row of every data row that became a record: the primary record's rows and the rows of a
+        companion sheet (a workbook's extension history sheet); each row once."""
+        kind = FILE_KINDS[self.kind]
+        names = dict.fromkeys([kind.primary, *(FILE_KINDS[c].primary for c in kind.companions)])
+        rows = pd.concat([self.rows(n)[["source_row"]] for n in names], ignore_index=True)
+        return rows.drop_duplicates("source_row", ignore_index=True)
 
     @property
     def cases(self) -> pd.DataFrame:
@@ -372,6 +390,7 @@ def _build(
     n = len(raw)
     problems = list(problems or [])
     primary = RECORDS[FILE_KINDS[kind].primary]
+    built = [primary, *(RECORDS[name] for name in FILE_KINDS[kind].dependents)]
     id_name = primary.fields[0].name
     by_field: dict[tuple[str, int], ColumnInfo] = {}
     time_of: dict[tuple[str, int], ColumnInfo] = {}
@@ -416,20 +435,27 @@ def _build(
             words = pd.Series([None] * n, dtype=object)
             for position, text in parsed.raw.items():
                 words.iat[position] = text
+            placeholder = (parsed.values < pd.Timestamp(PLACEHOLDER_DATES_BEFORE)).to_numpy()
+            for position in np.flatnonzero(placeholder):  # 01/01/1970: "none", kept as the date it says
+                words.iat[position] = f"{parsed.values.iat[position]:%d/%m/%Y}"
             time_texts[name] = text_series(words)
-            dates[(name, 0)] = dataclasses.replace(parsed, bad=np.zeros(n, dtype=bool), raw={})
-    status_table = ctx.code_table(family, "status")
-    status_text = text_series(col("status")) if col("status") is not None else None
-    status_codes, status_bad = (
-        status_table.parse(status_text)
-        if status_text is not None and status_table is not None
-        else (None, np.zeros(n, dtype=bool))
-    )
-    channel_table = ctx.code_table(family, "channel") if family == "case" else None
-    channel_text = text_series(col("channel")) if col("channel") is not None and channel_table is not None else None
-    channel_codes, channel_bad = (
-        channel_table.parse(channel_text) if channel_text is not None else (None, np.zeros(n, dtype=bool))
-    )
+            values = parsed.values.where(~placeholder)
+            dates[(name, 0)] = dataclasses.replace(parsed, values=values, bad=np.zeros(n, dtype=bool), raw={})
+    # coded fields: the case family's status and channel (from the status mapping file), and every state
+    # field of the records built here (the family's code tables in the synonyms file)
+    coded = [name for name in dict.fromkeys(
+        ["status", "channel"] + [f.name for r in built for f in r.fields if f.type == "state"]
+    ) if col(name) is not None and ctx.code_table(family, name) is not None]
+    code_tables = {name: ctx.code_table(family, name) for name in coded}
+    code_texts: dict[str, pd.Series] = {}
+    codes: dict[str, pd.Series] = {}
+    code_bad: dict[str, np.ndarray] = {}
+    for name in coded:
+        code_texts[name] = text_series(col(name))
+        codes[name], code_bad[name] = code_tables[name].parse(code_texts[name])
+    status_codes = codes.get("status")
+    status_text = code_texts.get("status")
+    status_table = code_tables.get("status")
     raw_ids = text_series(col(id_name), id_name, collapse=False) if col(id_name) is not None else None
     id_reasons = None
     case_id = raw_ids
@@ -481,6 +507,7 @@ def _build(
         if returned is not None:
             inferred[returned.values.notna().to_numpy()] = 10
         status_codes = pd.Series(pd.arrays.IntegerArray(inferred, np.zeros(n, dtype=bool)))
+        codes["status"] = status_codes
         findings.append((None, None, "status", None,
                          "no status column: each case's state is inferred from its dates "
                          "(returned → 10 Đã trả kết quả, finished → 9 Đã xử lý xong, otherwise 4 Đang xử lý)"))
@@ -503,10 +530,8 @@ def _build(
         raws = [parsed.raw.get(int(p), "") or "" for p in positions]
         reasons = [f"{label}: {parsed.reasons[p]} '{r}'" for p, r in zip(positions, raws, strict=True)]
         problems.append(_Problem(positions, label, raws, reasons))
-    for name, texts, bad, table in (("status", status_text, status_bad, status_table),
-                                    ("channel", channel_text, channel_bad, channel_table)):
-        if texts is None:
-            continue
+    for name in coded:
+        texts, bad, table = code_texts[name], code_bad[name], code_tables[name]
         positions = np.flatnonzero(bad & data)
         raws = [str(texts.iloc[p]) for p in positions]
         reasons = [_status_reason(table, r) if name == "status" else f"{name}: unknown {name} '{r}'" for r in raws]
@@ -580,8 +605,6 @@ def _build(
     rows_out = pd.Series(source_rows[good_idx].astype("int64"))
     case_ids = take(case_id, TEXT_DTYPE)
 
-    codes = {"status": status_codes, "channel": channel_codes}
-
     def assemble(record: Record) -> pd.DataFrame:
         frame: dict[str, pd.Series] = {}
         for f in record.fields:
@@ -592,6 +615,9 @@ def _build(
                 frame[f.name] = rows_out
             elif f.type == "hash":
                 frame[f.name] = _hashes(raw, columns, good_idx, ctx)
+            elif f.type == "masked":
+                text = take(text_series(source, f.name) if source is not None else None, TEXT_DTYPE)
+                frame[f.name] = mask_row_texts(text, _pii_values(raw, columns, good_idx))
             elif f.name == "status_text":
                 frame[f.name] = _masked_status_texts(take(status_text, TEXT_DTYPE), status_table, raw, columns, good_idx)
             elif f.name == "time_unknown":
@@ -618,6 +644,11 @@ def _build(
         records["supplement"] = _flat_supplements(by_field, dates, case_ids, rows_out, good_idx)
     elif kind != "ratings":
         records[primary.name] = assemble(primary)
+        for name in FILE_KINDS[kind].dependents:  # kept where the row fills one of the record's own fields
+            dependent = RECORDS[name]
+            frame = assemble(dependent)
+            own = [f.name for f in dependent.fields if f.name != id_name and f.type != "row"]
+            records[name] = frame[frame[own].notna().any(axis=1)].reset_index(drop=True)
     if col("rating") is not None and family == "case":
         ratings = assemble(RATING)
         if kind == "cases":  # a rating column in a case list: only the rated cases
@@ -718,6 +749,11 @@ def _column_fates(raw: pd.DataFrame, columns: list[ColumnInfo], data: np.ndarray
                              f"column {column.index + 1} '{column.header}': {note}; its times are not used"))
         fates.append((sheet, column.index + 1, column.header or column.label, column.fate, field_name, note))
     return fates, findings
+
+
+def _pii_values(raw: pd.DataFrame, columns: list[ColumnInfo], good_idx: np.ndarray) -> list[pd.Series]:
+    """The kept rows' values of every personal-data column (to mask them where a text quotes them)."""
+    return [raw[c.key].iloc[good_idx].reset_index(drop=True) for c in columns if c.is_pii]
 
 
 def _hashes(raw: pd.DataFrame, columns: list[ColumnInfo], good_idx: np.ndarray, ctx: _Context) -> pd.Series:
@@ -909,15 +945,19 @@ def _read_excel(ctx: _Context, file_format: str = "xlsx") -> ReadResult:
             first_block = block
         if block is None or block.kind is None:
             continue
-        if chosen and block.kind != chosen[0][2].kind:
-            continue
         chosen.append((name, sheet, block, merges))
     if not any_data:
         raise FileRejected(f"{ctx.path.name}: workbook is empty")
     if not chosen:
         raise _reject_header(ctx, first_block)
 
+    # the workbook's kind: the first sheet's, unless a later sheet's kind takes it as a companion (a task
+    # list after its extension history); sheets of other kinds are not read
     kind = chosen[0][2].kind
+    for _, _, block, _ in chosen:
+        if kind in FILE_KINDS[block.kind].companions:
+            kind = block.kind
+    chosen = [c for c in chosen if c[2].kind == kind or c[2].kind in FILE_KINDS[kind].companions]
     parts: list[_Part] = []
     meta_rows: list[Sequence[Any]] = []
     descriptions: list[str] = []
@@ -938,7 +978,7 @@ def _read_excel(ctx: _Context, file_format: str = "xlsx") -> ReadResult:
         )
         offset = order * SHEET_ROW_OFFSET  # rows of a second, third … sheet stay distinct
         source_rows = np.arange(block.end + 2, block.end + 2 + len(body), dtype=np.int64) + offset
-        part = _build(raw, source_rows, block.columns, kind, ctx, family=block.family, sheet=name,
+        part = _build(raw, source_rows, block.columns, block.kind, ctx, family=block.family, sheet=name,
                       problems=_long_cell_problems(raw, ctx))
         parts.append(part)
         titles = grid[: block.start]

@@ -261,7 +261,7 @@ def _checked_outcome(read: ReadExport, checked) -> FileOutcome:
     """The outcome of a file validated without storing."""
     result = read.result
     quarantined = set(result.quarantine["source_row"].astype(int)) | set(checked.quarantine["source_row"].astype(int))
-    loaded = int((~result.primary["source_row"].astype(int).isin(quarantined)).sum())
+    loaded = int((~result.row_records["source_row"].astype(int).isin(quarantined)).sum())
     status = "rejected" if checked.rejected_reason else "checked"
     return FileOutcome(read.path, read.sha, status, checked.rejected_reason, result.rows_read, loaded,
                        len(result.skipped), len(quarantined), result.kind)

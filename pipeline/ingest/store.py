@@ -128,7 +128,7 @@ def store_export(read, checks, settings: Settings, run_id: str) -> FileOutcome:
     path, sha, exported_at, names = read.path, read.sha, read.exported_at, result.personal_names
     quarantine = pd.concat([result.quarantine.assign(expectation="reader"), checks.quarantine], ignore_index=True)
     quarantined_rows = set(quarantine["source_row"].astype(int))
-    records = result.primary
+    records = result.row_records  # a workbook's extension history sheet counts too
     counts = {
         "rows_read": result.rows_read,
         "rows_loaded": int((~records["source_row"].astype(int).isin(quarantined_rows)).sum()),

@@ -34,7 +34,8 @@ import pandas as pd
 
 SEVERITIES = ("reject_row", "finding", "reject_file")
 STAGES = ("file", "rows", "share")
-SUITE_NAMES = ("cases", "supplements", "ratings", "built_cases", "marts")
+SUITE_NAMES = ("cases", "supplements", "ratings", "directives", "directive_extensions", "feedback", "built_cases",
+               "marts")
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -46,6 +46,8 @@ MART_TABLES = (
     "mart.objective",
     "mart.warnings",
     "mart.timeliness_rules",
+    "mart.directive_kpi_period",
+    "mart.feedback_kpi_period",
 )
 
 
@@ -75,6 +77,12 @@ def sql_params(settings: Settings) -> dict:
         "warning_minutes": round(settings.warning_within_hours * 60),
         "day_minutes": day_minutes,
         "as_of_end": as_of_end(settings),
+        "directive_due_soon_minutes": round(settings.directive_due_soon_working_days * day_minutes),
+        "directive_objective_basis": settings.directive_objective_basis,
+        "feedback_answer_minutes": round(settings.feedback_answer_working_days * day_minutes),
+        "feedback_refusal_minutes": round(settings.feedback_refusal_working_days * day_minutes),
+        "feedback_more_info_minutes": round(settings.feedback_more_info_working_days * day_minutes),
+        "feedback_publication_minutes": round(settings.feedback_publication_working_days * day_minutes),
     }
 
 

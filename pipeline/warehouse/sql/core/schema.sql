@@ -131,3 +131,82 @@ create table core.target (
     target_text    varchar,
     source         varchar
 );
+
+-- Directives (DESIGN §10): one current row per task of the executive-management software.
+create table core.directive (
+    task_id            varchar primary key,   -- Số hiệu / mã nhiệm vụ, text as exported
+    title              varchar,               -- the longest title seen (exports may truncate it)
+    assigned_by        varchar,
+    leader             varchar,
+    source_document    varchar,
+    assigned_at        timestamp,
+    lead_unit          varchar,
+    co_units           varchar,               -- '; '-separated (also core.directive_co_unit)
+    status             tinyint,               -- directive_codes.status: 1 not started, 2 in progress,
+                                              -- 3 completed, 4 suspended, 5 returned / withdrawn
+    status_text        varchar,
+    in_scope           boolean,               -- false for 5
+    is_completed       boolean,               -- status 3 (or no status and a completion date)
+    is_suspended       boolean,               -- status 4 and not completed: not due while suspended
+    completed_at       timestamp,             -- NULL unless completed
+    deadline_original  timestamp,             -- first deadline (a date without a time is at 00:00 here)
+    deadline_extended  timestamp,             -- the latest extension's new deadline; NULL without extension
+    deadline_text      varchar,               -- deadline as exported when it was not a date (no deadline)
+    extension_count    integer,
+    exported_at        timestamp,
+    source_file        varchar,
+    source_row         integer,
+    file_sha           varchar
+);
+
+-- Every extension of a task's deadline, as history: from extension columns or history sheets of the
+-- exports ('export'), or seen as a later deadline in a re-export ('deadline_change').
+create table core.directive_extension (
+    task_id            varchar,
+    seq                integer,               -- 1, 2, … in order of the new deadline
+    old_deadline       timestamp,
+    new_deadline       timestamp,
+    extension_reason   varchar,
+    extended_at        timestamp,
+    source             varchar,               -- export | deadline_change
+    task_known         boolean,               -- the task is in core.directive
+    source_file        varchar,
+    source_row         integer
+);
+
+create table core.directive_co_unit (
+    task_id            varchar,
+    unit               varchar
+);
+
+-- Feedback and complaints about TTHC (PAKN, DESIGN §11): one current row per PAKN. The sender is
+-- kept as a salted hash only; the complaint's text is never stored.
+create table core.feedback (
+    feedback_id        varchar primary key,
+    title              varchar,               -- personal data masked (***)
+    category           varchar,
+    case_id            varchar,               -- related case, as exported
+    case_known         boolean,               -- the related case is in core.case
+    unit               varchar,               -- handling unit, else the related case's unit
+    sent_at            timestamp,
+    received_at        timestamp,
+    clock_start_at     timestamp,             -- received_at, else sent_at: the time limits run from here
+    status             tinyint,               -- feedback_codes.status 1..7
+    status_text        varchar,
+    in_scope           boolean,               -- false for 7 (withdrawn by the sender)
+    is_handled         boolean,
+    handling           varchar,               -- answered | refused | more_info (NULL while open)
+    handled_at         timestamp,             -- answered, refused or more information requested
+    published_at       timestamp,
+    reaction           varchar,               -- satisfied | unsatisfied | none
+    likes              integer,
+    dislikes           integer,
+    is_disliked        boolean,               -- unsatisfied reaction, or more dislikes than likes
+    repeated           boolean,               -- flagged as a repeated complaint about a result
+    repeat_followed    boolean,               -- a later PAKN of the same sender about the same case
+    sender_hash        varchar,
+    exported_at        timestamp,
+    source_file        varchar,
+    source_row         integer,
+    file_sha           varchar
+);

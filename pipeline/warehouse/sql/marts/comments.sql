@@ -127,3 +127,48 @@ comment on table intermediate.case_dims is 'Lớp trung gian: các tổ hợp đ
 
 comment on table intermediate.day_minutes is 'Lớp trung gian: phút làm việc trước mỗi phút trong ngày và buổi của phút liền trước / Intermediate: working minutes before each minute of a day and the session of the minute before it.';
 comment on table intermediate.supplement_cycles is 'Lớp trung gian: các lần yêu cầu bổ sung và thời gian tạm dừng / Intermediate: supplement cycles and their pauses.';
+
+comment on view mart.directive_timeliness is 'Nhiệm vụ UBND tỉnh giao theo kỳ báo cáo: mỗi nhiệm vụ, mỗi kỳ, mỗi cách tính hạn (original: hạn ban đầu; extended: hạn đã gia hạn) với kết quả tại thời điểm chốt kỳ / One row per directive task, period and deadline basis with its class at the period end (DESIGN §10).';
+comment on column mart.directive_timeliness.deadline_basis is 'Cách tính hạn: original (hạn ban đầu) | extended (hạn đã gia hạn, nếu có)';
+comment on column mart.directive_timeliness.timeliness_class is 'Kết quả: completed_on_time (hoàn thành đúng hạn) | completed_late (hoàn thành quá hạn) | open_in_time (đang thực hiện trong hạn) | open_overdue (đang thực hiện quá hạn) | suspended (tạm hoãn) | no_deadline (không có hạn)';
+comment on column mart.directive_timeliness.is_due_soon is 'Sắp đến hạn (trong số ngày làm việc của thiết lập directive_due_soon_working_days) / due soon';
+comment on column mart.directive_timeliness.deadline_end is 'Thời điểm hết hạn (hạn không có giờ: 24:00 ngày đó) / deadline end';
+
+comment on table mart.directive_kpi_period is 'Ý kiến chỉ đạo của UBND tỉnh theo kỳ báo cáo, theo hạn ban đầu và hạn đã gia hạn, toàn Sở (all) và theo đơn vị chủ trì / Directive measures per period, deadline basis and lead unit (DESIGN §9, §10). Rates are fractions 0..1, NULL when nothing was due.';
+comment on column mart.directive_kpi_period.deadline_basis is 'original: so với hạn ban đầu; extended: so với hạn đã gia hạn (nếu có) / deadline basis';
+comment on column mart.directive_kpi_period.assigned_total is 'Nhiệm vụ được giao trong kỳ (không tính kỳ trước chuyển qua) / tasks assigned in the period';
+comment on column mart.directive_kpi_period.due_total is 'Nhiệm vụ đến hạn = hoàn thành trong kỳ + đang thực hiện quá hạn cuối kỳ / tasks due';
+comment on column mart.directive_kpi_period.completed_on_time is 'Hoàn thành đúng hạn trong kỳ / completed on time in the period';
+comment on column mart.directive_kpi_period.completed_late is 'Hoàn thành quá hạn trong kỳ / completed late in the period';
+comment on column mart.directive_kpi_period.open_in_time is 'Đang thực hiện trong hạn cuối kỳ / open in time at the period end';
+comment on column mart.directive_kpi_period.open_overdue is 'Đang thực hiện quá hạn cuối kỳ / open overdue at the period end';
+comment on column mart.directive_kpi_period.no_deadline is 'Nhiệm vụ không có hạn (để trống, ghi bằng chữ, 01/01/1970), tính riêng / tasks without a deadline, counted apart';
+comment on column mart.directive_kpi_period.headline_rate is 'Tỷ lệ hoàn thành (cách tính của Văn phòng Chính phủ) = (đúng hạn + quá hạn) / đến hạn / headline rate';
+comment on column mart.directive_kpi_period.strict_rate is 'Tỷ lệ hoàn thành đúng hạn = hoàn thành đúng hạn / đến hạn / strict rate';
+comment on column mart.directive_kpi_period.due_soon is 'Đang thực hiện, sắp đến hạn / open and due soon';
+comment on column mart.directive_kpi_period.suspended is 'Đang tạm hoãn cuối kỳ (không tính đến hạn) / suspended at the period end';
+comment on column mart.directive_kpi_period.with_extension is 'Nhiệm vụ có gia hạn trong kỳ / tasks with an extension';
+
+comment on view mart.feedback_timeliness is 'Phản ánh, kiến nghị theo kỳ báo cáo: mỗi PAKN, mỗi kỳ với kết quả xử lý tại thời điểm chốt kỳ, không có dữ liệu cá nhân / One row per PAKN and period with its class at the period end (DESIGN §11); no personal data.';
+comment on column mart.feedback_timeliness.timeliness_class is 'Kết quả: handled_on_time (xử lý đúng hạn) | handled_late (xử lý quá hạn) | open_in_time (đang xử lý trong hạn) | open_overdue (đang xử lý quá hạn)';
+comment on column mart.feedback_timeliness.answer_due_at is 'Hạn trả lời: 15 ngày làm việc kể từ khi tiếp nhận / answer due';
+comment on column mart.feedback_timeliness.is_unsatisfied_5_3 is 'Tính là không hài lòng theo mục 5.3 (không hài lòng, phản ánh lặp lại, xử lý quá hạn hoặc còn quá hạn) / counts against item 5.3';
+
+comment on table mart.feedback_kpi_period is 'Phản ánh, kiến nghị về TTHC theo kỳ báo cáo, toàn Sở (all) và theo đơn vị xử lý, kèm chỉ số 5.2, 5.3 của Quyết định 766/QĐ-TTg / PAKN measures per period and unit with Decision 766 items 5.2 and 5.3 (DESIGN §9, §11).';
+comment on column mart.feedback_kpi_period.received_total is 'PAKN tiếp nhận lần đầu trong kỳ / PAKN first received in the period';
+comment on column mart.feedback_kpi_period.handled_on_time is 'Xử lý đúng hạn trong kỳ (trả lời 15, từ chối 2, yêu cầu bổ sung 5 ngày làm việc; công khai trong 2 ngày làm việc) / handled on time';
+comment on column mart.feedback_kpi_period.handled_late is 'Xử lý quá hạn trong kỳ / handled late';
+comment on column mart.feedback_kpi_period.open_in_time is 'Đang xử lý trong hạn cuối kỳ / open in time';
+comment on column mart.feedback_kpi_period.open_overdue is 'Đang xử lý quá hạn cuối kỳ / open overdue';
+comment on column mart.feedback_kpi_period.rate_5_2 is 'Tỷ lệ mục 5.2 = (xử lý đúng hạn + đang trong hạn) / (đã xử lý + đang xử lý) / item 5.2 rate';
+comment on column mart.feedback_kpi_period.score_5_2 is 'Điểm mục 5.2 (tối đa 6) = 6 × tỷ lệ; 6 khi không có PAKN / item 5.2 score';
+comment on column mart.feedback_kpi_period.rate_5_3 is 'Tỷ lệ mục 5.3 = (tiếp nhận − không hài lòng, lặp lại, quá hạn) / tiếp nhận / item 5.3 rate';
+comment on column mart.feedback_kpi_period.score_5_3 is 'Điểm mục 5.3 (tối đa 6) = 6 × tỷ lệ; 6 khi không có PAKN / item 5.3 score';
+comment on column mart.feedback_kpi_period.handled_rate is 'Tỷ lệ PAKN được xử lý, không để quá hạn = (đã xử lý + đang trong hạn) / (đã xử lý + đang xử lý) / handled rate';
+comment on column mart.feedback_kpi_period.on_time_rate is 'Tỷ lệ xử lý đúng hạn = xử lý đúng hạn / đã xử lý / on-time rate';
+comment on column mart.feedback_kpi_period.published_late is 'Trả lời công khai chậm quá 2 ngày làm việc / answers published late';
+comment on column mart.feedback_kpi_period.answered_unpublished is 'Đã trả lời nhưng chưa công khai / answered, not published';
+comment on column mart.feedback_kpi_period.linked_to_case is 'PAKN gắn với hồ sơ có trong kho dữ liệu / PAKN linked to a known case';
+
+comment on table intermediate.directive_facts is 'Lớp trung gian: dữ kiện từng nhiệm vụ theo hai cách tính hạn / Intermediate: per-task facts for both deadline bases.';
+comment on table intermediate.feedback_facts is 'Lớp trung gian: dữ kiện từng PAKN (chỉ số phút làm việc, hạn trả lời, đúng hạn) / Intermediate: per-PAKN facts.';
