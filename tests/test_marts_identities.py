@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from marts_fixtures import Warehouse, add_synthetic_cases, make_settings
 
+from pipeline.formatting import fmt_int, fmt_pct
 from pipeline.marts.build import build_marts
-from pipeline.marts.kpi_cli import format_int_vi, format_rate_vi, print_kpi, write_kpi
+from pipeline.marts.kpi_cli import print_kpi, write_kpi
 from pipeline.periods import parse_period
 
 AS_OF = date(2025, 5, 20)  # inside 2025-05 / 2025-Q2: the current periods are judged at 21/05 00:00
@@ -256,7 +257,7 @@ def test_tthc_kpi_csv_and_table(warehouse_file, wh, capsys):
     table = capsys.readouterr().out
     department = wh.kpi("2025-Q1", "calendar")
     assert "Quý I/2025" in table and "Từ ngày 01/01/2025 đến ngày 31/03/2025" in table
-    assert "Tỷ lệ đúng hạn" in table and format_rate_vi(department["on_time_rate"]) in table
+    assert "Tỷ lệ đúng hạn" in table and fmt_pct(department["on_time_rate"]) in table
 
     print_kpi(warehouse_file, "2025-Q2", "calendar", "channel", "table")
     table = capsys.readouterr().out
@@ -265,9 +266,9 @@ def test_tthc_kpi_csv_and_table(warehouse_file, wh, capsys):
 
 
 def test_vietnamese_number_formats():
-    assert format_int_vi(12345) == "12.345"
-    assert format_rate_vi(0.953) == "95,3%"
-    assert format_rate_vi(None) == "–"
+    assert fmt_int(12345) == "12.345"
+    assert fmt_pct(0.953) == "95,3%"
+    assert fmt_pct(None) == "–"
 
 
 def test_tthc_kpi_unknown_period_is_one_line(warehouse_file):

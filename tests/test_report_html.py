@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -17,99 +16,17 @@ import openpyxl
 import plotly
 import plotly.graph_objects as go
 import pytest
+from html_dom import Node, number, parse
 from report_fixtures import AS_OF, SCRIPT_NAME, build_report_warehouse
 
 from pipeline import db
+from pipeline.formatting import fmt_int, fmt_late, fmt_pct, fmt_pct_against, fmt_pp, slugify
 from pipeline.report import render_all
-from pipeline.report.formatting import fmt_int, fmt_late, fmt_pct, fmt_pct_against, fmt_pp, slugify
 from pipeline.report.render import rules_vi
 from pipeline.settings import load_settings
 
 PERIOD = "2025-Q1"
 PREVIOUS = "2024-Q4"
-
-
-# --- a small DOM over html.parser ------------------------------------------------------------------
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-class Node:
-    def __init__(self, tag: str, attrs: dict, parent: Node | None):
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[Node | str] = []
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def clean_text(self) -> str:
-        return re.sub(r"\s+", " ", self.text()).strip()
-
-    def classes(self) -> set[str]:
-        return set((self.attrs.get("class") or "").split())
-
-    def iter(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list[Node]:
-        found = []
-        for node in self.iter():
-            if tag and node.tag != tag:
-                continue
-            if cls and cls not in node.classes():
-                continue
-            if any(node.attrs.get(k.replace("_", "-")) != v for k, v in attrs.items()):
-                continue
-            found.append(node)
-        return found
-
-    def find(self, tag: str | None = None, cls: str | None = None, **attrs) -> Node:
-        found = self.find_all(tag, cls, **attrs)
-        assert found, f"no <{tag} class={cls} {attrs}>"
-        return found[0]
-
-
-class TreeBuilder(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {}, None)
-        self.current = self.root
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.current)
-        self.current.children.append(node)
-        if tag not in VOID:
-            self.current = node
-
-    def handle_endtag(self, tag):
-        node = self.current
-        while node is not self.root and node.tag != tag:
-            node = node.parent
-        if node is not self.root:
-            self.current = node.parent
-
-    def handle_data(self, data):
-        self.current.children.append(data)
-
-
-_PARSED: dict[Path, Node] = {}
-
-
-def parse(path: Path) -> Node:
-    path = path.resolve()
-    if path not in _PARSED:
-        builder = TreeBuilder()
-        builder.feed(path.read_text(encoding="utf-8"))
-        builder.close()
-        _PARSED[path] = builder.root
-    return _PARSED[path]
-
-
-def number(text: str) -> int:
-    assert re.fullmatch(r"\d{1,3}(\.\d{3})*", text), f"{text!r} is not a Vietnamese-formatted count"
-    return int(text.replace(".", ""))
 
 
 def expected_pct(value: float) -> str:

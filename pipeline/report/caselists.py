@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-from pipeline.report.formatting import (
+from pipeline.formatting import (
     CLASS_VI,
     channel_vi,
     fmt_date,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from pipeline.report.formatting import is_missing
+from pipeline.formatting import is_missing
 
 KPI_COUNTS = (
     "received_total", "received_online", "received_offline", "carried_over", "resolved_total", "early", "on_time",

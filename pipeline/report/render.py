@@ -20,7 +20,7 @@ import hashlib
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
@@ -28,28 +28,31 @@ import pandas as pd
 import plotly
 
 from pipeline.db import connect_existing
+from pipeline.formatting import (
+    GRAIN_VI,
+    SCHEME_VI,
+    fmt_count_change,
+    fmt_date,
+    fmt_dates_range,
+    fmt_datetime,
+    fmt_int,
+    fmt_late,
+    fmt_number,
+    fmt_number_short,
+    fmt_pct,
+    fmt_pct_against,
+    fmt_pp,
+    is_missing,
+    last_day_of_data,
+    nfc,
+    slugify,
+    yes_no,
+)
 from pipeline.periods import parse_period, period_containing
 from pipeline.report import charts
 from pipeline.report.bieu06_xlsx import write_bieu06
 from pipeline.report.caselists import ALL, FILTERS, UNKNOWN, PeriodCaseLists, Slice, late_case_rows, rel
 from pipeline.report.data import BIEU06_COLUMNS, BIEU06_FIELDS, PeriodRow, WarehouseData
-from pipeline.report.formatting import (
-    GRAIN_VI,
-    SCHEME_VI,
-    fmt_count_change,
-    fmt_date,
-    fmt_datetime,
-    fmt_int,
-    fmt_late,
-    fmt_number,
-    fmt_pct,
-    fmt_pct_against,
-    fmt_pp,
-    is_missing,
-    nfc,
-    slugify,
-    yes_no,
-)
 
 TEMPLATES = Path(__file__).parent / "templates"
 ASSETS = Path(__file__).parent / "assets"
@@ -84,7 +87,7 @@ END_RULE_SHORT = {
 def early_rule_vi(settings) -> tuple[str, str]:
     """The early rule in Vietnamese: (full sentence, short form)."""
     if settings.early_rule == "working_hours":
-        hours = fmt_number(settings.early_working_hours, 1).removesuffix(",0")
+        hours = fmt_number_short(settings.early_working_hours, 1)
         return (f"Trước hạn: kết thúc sớm hơn thời điểm hẹn trả ít nhất {hours} giờ làm việc.",
                 f"trước hạn = sớm ít nhất {hours} giờ làm việc")
     if settings.early_rule == "half_day":
@@ -612,16 +615,15 @@ def _chart_counts(r: dict) -> dict:
 
 
 def _dates_text(period: PeriodRow) -> str:
-    return f"Từ ngày {fmt_date(period.first_day)} đến ngày {fmt_date(period.last_day)}"
+    return fmt_dates_range(period.first_day, period.last_day)
 
 
 def _period_status(period: PeriodRow) -> str | None:
     if period.is_complete:
         return None
-    judged = pd.Timestamp(period.judged_at).to_pydatetime() if not is_missing(period.judged_at) else None
-    if judged is None:
+    last_day = last_day_of_data(period.judged_at)
+    if last_day is None:
         return "Kỳ báo cáo chưa kết thúc."
-    last_day = (judged - timedelta(minutes=1)).date() if judged.time() == datetime.min.time() else judged.date()
     return f"Kỳ báo cáo chưa kết thúc: số liệu tính đến hết ngày {fmt_date(last_day)}."
 
 
