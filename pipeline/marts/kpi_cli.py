@@ -2,7 +2,7 @@
 
 Formats: ``table`` (Vietnamese headings, numbers the Vietnamese way: ``12.345``, ``95,3%``),
 ``json`` (one object per line, with exactly the column names of mart.kpi_period) and ``csv``
-(a header, then the rows).
+(a header, then the rows; text that would start a spreadsheet formula gets a leading ``'``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pipeline.formatting import (
     fmt_int,
     fmt_pct,
     last_day_of_data,
+    spreadsheet_safe,
 )
 from pipeline.periods import parse_period
 from pipeline.settings import Settings
@@ -170,7 +171,7 @@ def write_kpi(con, period: str, scheme: str, by: str | None, output_format: str,
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if _plain(v) is None else _plain(v) for v in row])
+            writer.writerow(["" if _plain(v) is None else spreadsheet_safe(_plain(v)) for v in row])
         return
     if output_format != "table":
         raise ValueError(f"unknown format {output_format!r}; use table, json or csv")
