@@ -9,6 +9,7 @@ This module also holds the one rule that makes spreadsheet cells safe (:func:`sp
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -67,6 +68,12 @@ def fmt_number(value: object, digits: int = 0) -> str:
     shown = _decimal(float(value), digits)
     if shown == 0:
         shown = abs(shown)  # never "-0,0"
+    return _locale_decimal(shown, digits)
+
+
+@functools.lru_cache(maxsize=65536)
+def _locale_decimal(shown: Decimal, digits: int) -> str:
+    """A decimal already rounded to ``digits`` places, with the locale's symbols (Babel is slow: cached)."""
     return _babel_decimal(shown, format=_pattern(digits), locale=LOCALE)
 
 

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import case_data
 import duckdb
 import openpyxl
 import plotly
@@ -73,7 +74,7 @@ def test_pages_written(built, reports):
     expected = [
         "index.html", "assets/plotly.min.js", "assets/scorecard.css",
         "scorecards/calendar/2025-Q1.html", "scorecards/calendar/2024-Q4.html", "scorecards/calendar/2024-Q3.html",
-        "bieu06/calendar/2025-Q1.xlsx", "cases/calendar/2025-Q1/tat-ca.html",
+        "bieu06/calendar/2025-Q1.xlsx", "cases/index.html", "cases/calendar/2025-Q1.js", "assets/cases.js",
         f"scorecards/calendar/2025-Q1/{slugify('Văn phòng Sở')}.html",
     ]
     for page in expected:
@@ -163,19 +164,14 @@ def test_unit_rows_match_kpi(con, scorecard):
     assert lates == sorted(lates, reverse=True)
 
 
-def _check_links(page: Path, root: Node) -> int:
+def _check_links(page: Path, root: Node, reports: Path) -> int:
     checked = 0
     for a in root.find_all("a", cls="n"):
-        target = urlsplit(a.attrs["href"])
-        case_page = (page.parent / unquote(target.path)).resolve()
-        assert case_page.is_file(), a.attrs["href"]
-        fragment = target.fragment
-        case_root = parse(case_page)
-        caption = case_root.find("p", cls=f"cap-{fragment}").find("strong", cls="cap-count").clean_text()
-        rows = [tr for tr in case_root.find("table", cls="cases").find("tbody").find_all("tr")
-                if fragment in tr.classes()]
+        viewer, fragment = case_data.link_target(page, a.attrs["href"])
+        assert viewer == (reports / "cases" / "index.html").resolve(), a.attrs["href"]
         figure = number(a.clean_text())
-        assert number(caption) == figure == len(rows), (page.name, a.attrs["href"], figure, len(rows))
+        listed = case_data.listed(reports, fragment)
+        assert figure == len(listed), (page.name, a.attrs["href"], figure, len(listed))
         assert "mismatch" not in a.classes()
         checked += 1
     return checked
@@ -183,20 +179,37 @@ def _check_links(page: Path, root: Node) -> int:
 
 def test_every_count_links_to_exactly_its_cases(reports, scorecard):
     page = reports / "scorecards" / "calendar" / f"{PERIOD}.html"
-    assert _check_links(page, scorecard) > 100
+    assert _check_links(page, scorecard, reports) > 100
     unit_page = reports / "scorecards" / "calendar" / PERIOD / f"{slugify('Văn phòng Sở')}.html"
-    assert _check_links(unit_page, parse(unit_page)) > 30
+    assert _check_links(unit_page, parse(unit_page), reports) > 30
     assert "khớp với danh sách hồ sơ" in scorecard.find("section", id="chat-luong-du-lieu").clean_text()
 
 
+def test_a_late_count_lists_late_cases_of_its_sector(reports, scorecard):
+    cell = scorecard.find("tr", data_sector="Đường bộ").find("td", data_col="c10").find("a")
+    _, fragment = case_data.link_target(reports / "scorecards" / "calendar" / f"{PERIOD}.html", cell.attrs["href"])
+    assert "sector=%C4%90%C6%B0%E1%BB%9Dng%20b%E1%BB%99" in fragment and fragment.endswith("&filter=c10")
+    listed = case_data.listed(reports, fragment)
+    assert listed and all(r["sector"] == "Đường bộ" and r["class_text"] == "Quá hạn" for r in listed)
+    assert all(r["late"] and r["apology"] in ("Có", "Không") for r in listed)
+    assert all(re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", r["received"]) for r in listed)
+
+
 def test_case_lists_hold_no_personal_data_and_only_period_cases(con, reports):
-    root = parse(reports / "cases" / "calendar" / PERIOD / "tat-ca.html")
-    headers = [th.clean_text() for th in root.find("table", cls="cases").find("thead").find_all("th")]
+    viewer = parse(reports / "cases" / "index.html")
+    headers = [th.clean_text() for th in viewer.find("table", cls="cases").find("thead").find_all("th")]
     assert headers[:3] == ["STT", "Mã hồ sơ", "Đơn vị"]
     for word in ("Chủ hồ sơ", "Người nộp", "Điện thoại", "Địa chỉ", "CCCD", "Email"):
         assert word not in " ".join(headers)
-    rows = root.find("table", cls="cases").find("tbody").find_all("tr")
-    assert len(rows) == kpi(con)["received_total"]
+    data = case_data.load(reports / "cases" / "calendar" / f"{PERIOD}.js")
+    assert set(data["columns"]) <= {"id_prefix", "id_number", "id_text", "unit", "sector", "procedure", "channel",
+                                    "kind", "received", "due", "end"}
+    listed = case_data.rows(data)
+    assert len(listed) == data["rows"] == kpi(con)["received_total"]
+    codes = {r[0] for r in con.execute(
+        "select case_id from mart.case_timeliness where period = ? and (is_received_in_period or is_carried_over)",
+        [PERIOD]).fetchall()}
+    assert {r["case_id"] for r in listed} == codes
 
 
 def test_script_in_a_procedure_name_is_text(reports):

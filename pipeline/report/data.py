@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow.compute
 
 from pipeline.formatting import is_missing
 
@@ -25,16 +27,14 @@ BIEU06_FIELDS = (
     "c3_received_total", "c4_received_online", "c5_received_offline", "c6_carried_over", "c7_resolved_total",
     "c8_early", "c9_on_time", "c10_late", "c11_open_total", "c12_open_in_time", "c13_open_overdue",
 )
-CASE_COLUMNS = (
-    "case_id", "unit", "sector", "procedure_code", "procedure_name", "channel", "received_at", "due_at", "end_at",
-    "end_at_source", "paused_minutes", "supplement_count", "adjusted_end_at", "is_received_in_period",
-    "is_carried_over", "is_resolved_in_period", "timeliness_class", "is_withdrawn", "is_stopped", "late_minutes",
-    "late_working_hours", "resolution_working_days", "has_apology", "apology_timely", "reschedule_count",
-    "due_beyond_legal_limit",
-)
 CASE_FLAGS = (
     "is_received_in_period", "is_carried_over", "is_resolved_in_period", "is_withdrawn", "is_stopped",
-    "has_apology", "apology_timely", "due_beyond_legal_limit",
+    "has_apology", "due_beyond_legal_limit",
+)
+# Case columns read as categoricals (few distinct values among many rows).
+DICTIONARY_COLUMNS = (
+    "unit", "sector", "sector_code", "procedure_code", "procedure_name", "channel", "end_at_source",
+    "timeliness_class", "id_prefix",
 )
 
 
@@ -179,20 +179,52 @@ class WarehouseData:
         )
 
     def cases(self, scheme: str, period: str) -> pd.DataFrame:
-        """Cases of a period's workload (received in it or carried over into it), from mart.case_timeliness."""
+        """Cases of one period's workload (see :meth:`cases_of_periods`)."""
+        return self.cases_of_periods(scheme, [period])[period]
+
+    def cases_of_periods(self, scheme: str, periods: list[str]) -> dict[str, pd.DataFrame]:
+        """Cases of the periods' workloads (received in a period or carried over into it), from mart.case_timeliness.
+
+        One frame per period, one row per case in receipt order; case codes in Unicode NFC (other texts are
+        normalised where they are grouped); flags never NULL; ``channel`` as text (``'1'``, ``'2'``, ``'3'``);
+        low-cardinality texts as pandas categoricals. The case code is also split into ``id_prefix``,
+        ``id_width`` and ``id_number`` (``H55.000123`` → ``H55.``, 6, 123; a code not ending in digits has
+        width 0). The periods are read in one query.
+        """
         available = self.columns("mart.case_timeliness")
-        extras = [c for c in ("sector_code",) if c in available]
-        columns = ", ".join((*CASE_COLUMNS, *extras))
-        frame = self.frame(
-            f"select {columns} from mart.case_timeliness where period_scheme = $scheme and period = $period "
-            "and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false)) "
-            "order by received_at, case_id",
-            {"scheme": scheme, "period": period},
-        )
-        for flag in CASE_FLAGS:
-            frame[flag] = frame[flag].fillna(False).astype(bool)
-        frame["channel"] = frame["channel"].map(_channel_key)
-        return frame
+        sector_code = "sector_code" if "sector_code" in available else "null::varchar as sector_code"
+        flags = ", ".join(f"coalesce({flag}, false) as {flag}" for flag in CASE_FLAGS)
+        sql = f"""
+            with cases as (
+                select period, nfc_normalize(case_id) as case_id, unit, sector, {sector_code}, procedure_code,
+                       procedure_name, regexp_replace(cast(channel as varchar), '\\.0$', '') as channel,
+                       received_at, due_at, end_at, end_at_source, paused_minutes, supplement_count,
+                       adjusted_end_at, timeliness_class, late_working_hours, reschedule_count, {flags}
+                from mart.case_timeliness
+                where period_scheme = $scheme and list_contains($periods, period)
+                  and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false))
+            ), split as (
+                select *, length(case_id) - length(rtrim(case_id, '0123456789')) as digits from cases
+            )
+            select * exclude (digits),
+                   case when digits > 15 then left(case_id, length(case_id) - 15)
+                        else rtrim(case_id, '0123456789') end as id_prefix,
+                   least(digits, 15) as id_width,
+                   case when digits > 0 then cast(right(case_id, least(digits, 15)) as bigint) end as id_number
+            from split
+            order by period, received_at, case_id
+        """
+        table = self.con.sql(sql, params={"scheme": scheme, "periods": list(periods)}).to_arrow_table()
+        for name in DICTIONARY_COLUMNS:
+            position = table.schema.get_field_index(name)
+            table = table.set_column(position, name, pyarrow.compute.dictionary_encode(table.column(name)))
+        frame = table.to_pandas()
+        labels = frame.pop("period").to_numpy(dtype=object)
+        out = {}
+        for period in periods:
+            first, last = np.searchsorted(labels, period, "left"), np.searchsorted(labels, period, "right")
+            out[period] = frame.iloc[first:last].reset_index(drop=True)
+        return out
 
     # --- data quality ---------------------------------------------------------------------------
     def data_freshness(self) -> dict:
@@ -306,13 +338,6 @@ def summarise_reasons(frame: pd.DataFrame, limit: int = 12) -> list[dict]:
         out.append({"reason": f"Lý do khác ({len(rest)} loại)", "rows": int(rest["rows"].sum()),
                     "files": int(frame[frame["reason_vi"].isin(rest["reason_vi"])]["source_file"].nunique())})
     return out
-
-
-def _channel_key(value: object) -> str | None:
-    if is_missing(value):
-        return None
-    key = str(value).strip()
-    return key[:-2] if key.endswith(".0") else key
 
 
 def _clean(row: dict) -> dict:

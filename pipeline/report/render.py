@@ -1,13 +1,14 @@
-"""Quarterly scorecards for leadership: offline Vietnamese HTML with Plotly charts, Biểu 06 as Excel.
+"""Scorecards for leadership: offline Vietnamese HTML with Plotly charts, Biểu 06 as Excel, case lists.
 
 ``render_all`` reads the warehouse read-only and writes, under ``settings.reports_dir``::
 
-    index.html                                        every period of the scheme, newest first
+    index.html                                        every period of the scheme, newest first, by grain
     scorecards/<scheme>/<period>.html                 one scorecard per period
     scorecards/<scheme>/<period>/<unit-slug>.html     one per unit (units=True)
     bieu06/<scheme>/<period>.xlsx                     Biểu số 06/VPCP/KSTT
-    cases/<scheme>/<period>/<slug>.html               the cases behind every count
-    assets/plotly.min.js, assets/scorecard.css        shared by every page, referenced relatively
+    cases/index.html                                  the one case-list viewer (see caselists.py)
+    cases/<scheme>/<period>.js                        the cases behind every count of a period
+    assets/plotly.min.js, assets/scorecard.css, assets/cases.js   shared, referenced relatively
 
 plotly.min.js (4.8 MB) is shipped once in ``assets/`` rather than inlined into each page: a
 scorecard is then about 100 kB, and a folder of scorecards to e-mail carries the library once.
@@ -17,6 +18,7 @@ Files are written to a temporary name and renamed, so a reader never sees half a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 import plotly
+from markupsafe import Markup
 
 from pipeline.db import connect_existing
 from pipeline.formatting import (
@@ -51,7 +54,17 @@ from pipeline.formatting import (
 from pipeline.periods import parse_period, period_containing
 from pipeline.report import charts
 from pipeline.report.bieu06_xlsx import write_bieu06
-from pipeline.report.caselists import ALL, FILTERS, UNKNOWN, PeriodCaseLists, Slice, late_case_rows, rel
+from pipeline.report.caselists import (
+    ALL,
+    UNKNOWN,
+    VIEWER_PAGE,
+    PeriodCaseLists,
+    Slice,
+    data_file,
+    late_case_rows,
+    rel,
+    viewer_config,
+)
 from pipeline.report.data import BIEU06_COLUMNS, BIEU06_FIELDS, PeriodRow, WarehouseData
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -258,9 +271,9 @@ class Renderer:
                 self.written.append(_copy_if_changed(asset, self.out / "assets" / asset.name))
 
     # --- one period ---------------------------------------------------------------------------
-    def render_period(self, period: PeriodRow, units: bool) -> dict:
-        """Scorecard(s), case lists and Biểu 06 of one period; returns the index entry."""
-        lists = PeriodCaseLists(self.scheme, period.label, self.wh.cases(self.scheme, period.label))
+    def render_period(self, period: PeriodRow, units: bool, cases: pd.DataFrame) -> dict:
+        """Scorecard(s), case data and Biểu 06 of one period from its cases; returns the index entry."""
+        lists = PeriodCaseLists(self.scheme, period.label, cases)
         department_page = f"scorecards/{self.scheme}/{period.label}.html"
         xlsx_page = f"bieu06/{self.scheme}/{period.label}.xlsx"
         bieu06 = [r for r in self.wh.bieu06(self.scheme, period.label).to_dict("records")]
@@ -287,22 +300,21 @@ class Renderer:
             province=self.settings.province_name, period_name=period.name, dates_text=_dates_text(period),
             today=self.settings.effective_as_of,
         ))
-        self.write_case_lists(period, lists, department_page)
+        self.write_case_data(period, lists, department_page)
         return entry
 
-    def write_case_lists(self, period: PeriodRow, lists: PeriodCaseLists, scorecard_page: str) -> None:
-        folder = self.out / lists.folder
-        keep = set()
-        for slice_, slug in list(lists.slugs.items()):
-            page = f"{lists.folder}/{slug}.html"
-            context = lists.page_context(slice_)
-            self.write_page(page, "cases.html.j2", period=period, dates_text=_dates_text(period),
-                            scorecard=rel(page, scorecard_page), all_filters=FILTERS, **context)
-            keep.add(f"{slug}.html")
-        if folder.exists():
-            for stale in folder.glob("*.html"):
-                if stale.name not in keep:
-                    stale.unlink()
+    def write_case_data(self, period: PeriodRow, lists: PeriodCaseLists, scorecard_page: str) -> Path:
+        """The period's case-data file for the case-list viewer."""
+        meta = {"period_name": period.name, "dates_text": _dates_text(period), "scorecard": scorecard_page,
+                "status_text": _period_status(period) or ""}
+        path = _atomic_write(self.out / data_file(self.scheme, period.label), lists.data_js(meta))
+        self.written.append(path)
+        return path
+
+    def render_viewer(self) -> Path:
+        """The one case-list viewer page, ``cases/index.html``."""
+        config = json.dumps(viewer_config(), ensure_ascii=False).replace("<", "\\u003c")
+        return self.write_page(VIEWER_PAGE, "cases.html.j2", config_json=Markup(config))
 
     # --- scorecard context ----------------------------------------------------------------------
     def scorecard_context(self, period: PeriodRow, scope: Scope, lists: PeriodCaseLists, bieu06: list[dict],
@@ -642,8 +654,15 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
             raise RuntimeError(f"{settings.warehouse}: no {', '.join(missing)} yet; run 'tthc run' first")
         renderer = Renderer(settings, wh)
         renderer.copy_assets()
-        entries = [renderer.render_period(period, units) for period in wh.periods(settings.period_scheme, grains)]
-        renderer.render_index([e for e in entries if e], grains)
+        renderer.render_viewer()
+        periods = wh.periods(settings.period_scheme, grains)
+        entries = {}
+        for grain in grains:  # one query per grain reads the cases of all its periods
+            batch = [p for p in periods if p.grain == grain]
+            frames = wh.cases_of_periods(settings.period_scheme, [p.label for p in batch])
+            for period in batch:
+                entries[period.label] = renderer.render_period(period, units, frames.pop(period.label))
+        renderer.render_index([entries[p.label] for p in periods if entries.get(p.label)], grains)
     finally:
         con.close()
     return renderer.written
