@@ -285,28 +285,36 @@ def test_index_lists_periods_newest_first(con, reports):
     assert "Quý I/2025" in first.clean_text()
 
 
-def test_heading_prints_period_data_times_and_rules(scorecard, built):
+def test_heading_prints_period_data_times_and_rules(reports, scorecard, built):
     head = scorecard.find("header", cls="report-head").clean_text()
     assert "UBND TỈNH QUẢNG NGÃI" in head and "SỞ GIAO THÔNG VẬN TẢI" in head
     assert "Quý I/2025" in head
     assert "Từ ngày 01/01/2025 đến ngày 31/03/2025" in head
     assert "theo lịch" in head
-    assert "31/03/2025 17:45" in head and "01/04/2025 02:12" in head
+    assert "tính đến hết ngày 31/03/2025" in head
+    footer = scorecard.find("footer", cls="page-footer").clean_text()
+    assert "31/03/2025 17:45" in footer and "01/04/2025 02:12" in footer  # when the data were exported, loaded
+    index_head = parse(reports / "index.html").find("header", cls="report-head").clean_text()
+    assert "31/03/2025 17:45" in index_head and "01/04/2025 02:12" in index_head
     rules = scorecard.find("section", id="quy-tac").clean_text()
     assert "ngày kết thúc xử lý" in rules and "Trước hạn: kết thúc vào một ngày trước ngày hẹn trả" in rules
     settings = built[0].model_copy(update={"early_rule": "working_hours", "early_working_hours": 4.0})
     assert "ít nhất 4 giờ làm việc" in " ".join(rules_vi(settings)["full"])
 
 
-def test_data_quality_section(scorecard):
-    section = scorecard.find("section", id="chat-luong-du-lieu")
+def test_data_quality_section(reports, scorecard):
+    section = parse(reports / "index.html").find("section", id="chat-luong-du-lieu")
     text = section.clean_text()
     reasons = {tr.find_all("td")[0].clean_text(): tr.find_all("td")[1].clean_text()
                for tr in section.find_all("tr") if len(tr.find_all("td")) == 3}
     assert reasons["Ngày không hợp lệ"] == "3"
     assert "6/8 kiểm tra đạt, 2 không đạt" in text
     assert "danhgia.csv" in text
-    assert section.find("a", href="../../validation/index.html")
+    assert section.find("a", href="validation/index.html")
+    own = scorecard.find("section", id="chat-luong-du-lieu")
+    assert own.find("a", href="../../index.html#chat-luong-du-lieu")
+    assert own.find("a", href="../../validation/index.html")
+    assert "Ngày không hợp lệ" not in own.clean_text()  # nothing that changes with every load
 
 
 def test_bieu06_workbook(con, reports):

@@ -31,6 +31,8 @@ CASE_FLAGS = (
     "is_received_in_period", "is_carried_over", "is_resolved_in_period", "is_withdrawn", "is_stopped",
     "has_apology", "due_beyond_legal_limit",
 )
+# Tables whose rows make the fingerprints of report files (names from code, never from data).
+DIGESTED_TABLES = ("mart.kpi_period", "mart.objective", "mart.bieu06", "mart.case_timeliness")
 # Case columns read as categoricals (few distinct values among many rows).
 DICTIONARY_COLUMNS = (
     "unit", "sector", "sector_code", "procedure_code", "procedure_name", "channel", "end_at_source",
@@ -114,6 +116,35 @@ class WarehouseData:
         r = next(frame.itertuples())
         return PeriodRow(r.period_scheme, r.grain, r.period, r.period_name, pd.Timestamp(r.first_day).date(),
                          pd.Timestamp(r.last_day).date(), r.judged_at, bool(r.is_complete))
+
+    def scheme_periods(self, scheme: str) -> dict[str, PeriodRow]:
+        """Every period of a scheme in core.period, by label."""
+        frame = self.frame(
+            "select period_scheme, grain, period, period_name, first_day, last_day, judged_at, is_complete "
+            "from core.period where period_scheme = $scheme",
+            {"scheme": scheme},
+        )
+        return {r.period: PeriodRow(r.period_scheme, r.grain, r.period, r.period_name,
+                                    pd.Timestamp(r.first_day).date(), pd.Timestamp(r.last_day).date(),
+                                    r.judged_at, bool(r.is_complete))
+                for r in frame.itertuples()}
+
+    def period_digests(self, table: str, scheme: str, periods: list[str] | None = None) -> dict[str, str]:
+        """A digest of every row of a mart table, per period of a scheme (row count and a sum of row hashes).
+
+        Rows are hashed whole, in any order; a table that does not exist gives no digests.
+        """
+        if table not in DIGESTED_TABLES:
+            raise ValueError(f"no digest of {table}")
+        if not self.has(table):
+            return {}
+        only = "and list_contains($periods, period)" if periods is not None else ""
+        rows = self.con.execute(
+            f"select period, count(*), sum(hash(t)::hugeint)::varchar from {table} t "
+            f"where period_scheme = $scheme {only} group by period",
+            {"scheme": scheme, **({"periods": list(periods)} if periods is not None else {})},
+        ).fetchall()
+        return {period: f"{count}:{total}" for period, count, total in rows}
 
     # --- measures -------------------------------------------------------------------------------
     def kpi(self, scheme: str, period: str, dimension: str = "all") -> pd.DataFrame:
