@@ -273,8 +273,18 @@ def test_embedded_figures_are_valid_plotly(reports):
 
 def test_index_lists_periods_newest_first(con, reports):
     root = parse(reports / "index.html")
-    labels = [tr.attrs["data-period"] for tr in root.find_all("tr") if "data-period" in tr.attrs]
-    assert labels == ["2025-Q1", "2024-Q4", "2024-Q3"]
+    groups = {section.attrs["data-grain"]: [tr.attrs["data-period"] for tr in section.find_all("tr")
+                                            if "data-period" in tr.attrs]
+              for section in root.find_all("section", cls="index-group")}
+    assert list(groups) == [g for g in ("quarter", "half", "year") if g in groups]
+    assert groups["quarter"] == ["2025-Q1", "2024-Q4", "2024-Q3"]
+    assert groups["year"] == ["2025", "2024"]
+    headings = [h.clean_text() for h in root.find_all("h2")]
+    assert "Báo cáo theo quý (mới nhất ở trên)" in headings and "Báo cáo theo năm (mới nhất ở trên)" in headings
+    assert (reports / "scorecards" / "calendar" / "2025.html").is_file()
+    year = parse(reports / "scorecards" / "calendar" / "2025.html").find("header", cls="report-head").clean_text()
+    assert "Năm 2025" in year and "Từ ngày 01/01/2025 đến ngày 31/12/2025" in year
+    assert "số liệu tính đến hết ngày 31/03/2025" in year
     first = root.find("tr", data_period="2025-Q1")
     assert first.find("a").attrs["href"] == "scorecards/calendar/2025-Q1.html"
     row = kpi(con)

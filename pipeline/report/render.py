@@ -722,7 +722,7 @@ def _period_status(period: PeriodRow) -> str | None:
 
 def scorecard_grains(settings, grains: list[str] | None = None) -> list[str]:
     """The grains to render: those asked for, else the settings' ``scorecard_grains``; in period order."""
-    chosen = set(grains or [settings.scorecard_grain])
+    chosen = set(grains or settings.scorecard_grain_list)
     unknown = chosen - set(GRAINS)
     if unknown:
         raise ValueError(f"unknown grain {', '.join(sorted(unknown))}; use {', '.join(GRAINS)}")
