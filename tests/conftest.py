@@ -1,4 +1,4 @@
-"""Shared fixtures: the report warehouse is built once per test session and rendered once."""
+"""Shared fixtures: the report warehouse is built once per test session by the real pipeline and rendered once."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from report_fixtures import AS_OF, build_report_warehouse
+from report_fixtures import build_report_warehouse
 
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,9 @@ class ReportBuild:
 
 @pytest.fixture(scope="session")
 def report_build(tmp_path_factory) -> ReportBuild:
+    """Exports written in code → ``ingest_and_build`` → ``render_all(units=True)``; shared, never modified."""
     from pipeline.report import render_all
 
-    base = tmp_path_factory.mktemp("report-build")
-    warehouse = build_report_warehouse(base / "warehouse" / "tthc.duckdb")
-    settings = load_settings(warehouse=warehouse, reports_dir=base / "reports", as_of=AS_OF)
+    settings = build_report_warehouse(tmp_path_factory.mktemp("report-build"))
     written = render_all(settings, units=True)
-    return ReportBuild(settings, warehouse, base / "reports", written)
+    return ReportBuild(settings, settings.warehouse, settings.reports_dir, written)

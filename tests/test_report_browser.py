@@ -10,10 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-from report_fixtures import AS_OF, build_report_warehouse
-
-from pipeline.report import render_all
-from pipeline.settings import load_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,12 +30,8 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("browser")
-    warehouse = build_report_warehouse(base / "warehouse" / "tthc.duckdb")
-    settings = load_settings(warehouse=warehouse, reports_dir=base / "reports", as_of=AS_OF)
-    render_all(settings, units=True)
-    return base / "reports"
+def reports(report_build) -> Path:
+    return report_build.reports
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timedelta
 
+import case_data
 import pytest
+from report_fixtures import build_report_warehouse, make_cases
 
-from pipeline import db
 from pipeline.report import render_all
 from pipeline.report.manifest import MANIFEST
 
@@ -50,31 +52,31 @@ def test_second_render_of_an_unchanged_warehouse_writes_no_period_file(copy):
     assert manifest["files"]["cases/calendar/2025-Q1.js"]["part"] == "cases"
 
 
-def test_a_changed_case_rewrites_only_the_periods_that_contain_it(copy):
-    render_all(copy, grains=GRAINS)
-    reports = copy.reports_dir
+def test_a_changed_case_rewrites_only_the_periods_that_contain_it(report_build, tmp_path):
+    """The next night's export corrects one case received and finished in February 2025; the warehouse is
+    rebuilt by the pipeline and rendered into a copy of the published folder."""
+    cases = make_cases()
+    row = next(c for c in cases if c["Ngày tiếp nhận"][3:10] == "02/2025" and c["Ngày kết thúc xử lý"][3:10] == "02/2025"
+               and c["Trạng thái"] == "Đã trả kết quả" and not c["Ngày yêu cầu bổ sung"])
+    finished = datetime.strptime(row["Ngày kết thúc xử lý"], "%d/%m/%Y %H:%M")
+    row["Ngày kết thúc xử lý"] = (finished - timedelta(minutes=30)).strftime("%d/%m/%Y %H:%M")
+    settings = build_report_warehouse(tmp_path / "next", cases)
+    reports = settings.reports_dir
+    shutil.copytree(report_build.reports, reports)
     before = period_files(reports)
-    rendered = {period_of(p) for p in before}
-    con = db.connect(copy.warehouse)
-    try:
-        # a case received and resolved in February 2025: it belongs to 2025-Q1, 2025-H1 and 2025 only
-        case_id = con.execute(
-            "select case_id from mart.case_timeliness where period_scheme = 'calendar' and period = '2025-Q1' "
-            "and is_received_in_period and is_resolved_in_period and received_at >= '2025-02-01' "
-            "and end_at < '2025-03-01' order by case_id limit 1").fetchone()[0]
-        con.execute("update mart.case_timeliness set end_at = end_at + interval 1 minute where case_id = $c",
-                    {"c": case_id})
-    finally:
-        con.close()
-    written = render_all(copy, grains=GRAINS)
+    assert {period_of(p) for p in before} >= {"2025-Q1", "2025-H1", "2025", "2024-Q4", "2024-H2", "2024"}
+
+    written = render_all(settings, units=True)
     rewritten = {p.relative_to(reports).as_posix() for p in written} & set(before)
-    expected = {"2025-Q1", "2025-H1", "2025"} & rendered
-    assert len(expected) >= 2
-    assert {period_of(p) for p in rewritten} == expected
-    for period in expected:
-        assert f"cases/calendar/{period}.js" in rewritten and f"scorecards/calendar/{period}.html" in rewritten
+    # a case received and finished in February 2025 belongs to 2025-Q1, 2025-H1 and 2025 only
+    assert {period_of(p) for p in rewritten} == {"2025-Q1", "2025-H1", "2025"}
+    for period in ("2025-Q1", "2025-H1", "2025"):
+        assert {f"cases/calendar/{period}.js", f"scorecards/calendar/{period}.html",
+                f"bieu06/calendar/{period}.xlsx"} <= rewritten
     after = period_files(reports)
     assert {p for p in before if after[p] != before[p]} == rewritten
+    listed = case_data.listed(reports, "scheme=calendar&period=2025-Q1&filter=c7")
+    assert row["Ngày kết thúc xử lý"] in {r["end"] for r in listed if r["case_id"] == row["Mã hồ sơ"]}
 
 
 def test_files_of_periods_and_units_no_longer_shown_are_deleted(copy):

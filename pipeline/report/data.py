@@ -209,10 +209,6 @@ class WarehouseData:
             {"scheme": scheme, "period": period},
         )
 
-    def cases(self, scheme: str, period: str) -> pd.DataFrame:
-        """Cases of one period's workload (see :meth:`cases_of_periods`)."""
-        return self.cases_of_periods(scheme, [period])[period]
-
     def cases_of_periods(self, scheme: str, periods: list[str]) -> dict[str, pd.DataFrame]:
         """Cases of the periods' workloads (received in a period or carried over into it), from mart.case_timeliness.
 
