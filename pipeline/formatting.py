@@ -181,15 +181,15 @@ def fmt_date_words(value: object) -> str:
     return f"ngày {value:%d} tháng {value:%m} năm {value:%Y}"
 
 
-def fmt_datetime(value: object) -> str:
-    """``31/03/2025 16:45``."""
+def fmt_datetime(value: object, seconds: bool = False) -> str:
+    """``31/03/2025 16:45`` (``31/03/2025 16:45:09`` with seconds)."""
     if is_missing(value):
         return MISSING
     if isinstance(value, str):
         value = pd.Timestamp(value)
     if isinstance(value, date) and not isinstance(value, datetime):
         return fmt_date(value)
-    return f"{value:%d/%m/%Y %H:%M}"
+    return f"{value:%d/%m/%Y %H:%M:%S}" if seconds else f"{value:%d/%m/%Y %H:%M}"
 
 
 def fmt_dates_range(first_day: object, last_day: object) -> str:

@@ -84,6 +84,7 @@ def test_percent_edges():
 def test_dates():
     assert fmt_date("2025-03-31") == "31/03/2025"
     assert fmt_datetime("2025-03-31 16:45:59") == "31/03/2025 16:45"
+    assert fmt_datetime("2025-03-31 16:45:09", seconds=True) == "31/03/2025 16:45:09"
     assert fmt_dates_range("2025-01-01", "2025-03-31") == "Từ ngày 01/01/2025 đến ngày 31/03/2025"
     assert fmt_moment("2025-04-01 00:00") == "24:00 ngày 31/03/2025"
     assert fmt_moment("2025-04-01 10:30") == "01/04/2025 10:30"
