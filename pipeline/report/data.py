@@ -32,7 +32,13 @@ CASE_FLAGS = (
     "has_apology", "due_beyond_legal_limit",
 )
 # Tables whose rows make the fingerprints of report files (names from code, never from data).
-DIGESTED_TABLES = ("mart.kpi_period", "mart.objective", "mart.bieu06", "mart.case_timeliness")
+DIGESTED_TABLES = ("mart.kpi_period", "mart.objective", "mart.bieu06")
+# The columns of mart.case_timeliness the report reads (and digests).
+CASE_SOURCE_COLUMNS = (
+    "case_id", "unit", "sector", "sector_code", "procedure_code", "procedure_name", "channel", "received_at",
+    "due_at", "end_at", "end_at_source", "paused_minutes", "supplement_count", "adjusted_end_at",
+    "timeliness_class", "late_working_hours", "reschedule_count", *CASE_FLAGS,
+)
 # Case columns read as categoricals (few distinct values among many rows).
 DICTIONARY_COLUMNS = (
     "unit", "sector", "sector_code", "procedure_code", "procedure_name", "channel", "end_at_source",
@@ -129,7 +135,7 @@ class WarehouseData:
                                     r.judged_at, bool(r.is_complete))
                 for r in frame.itertuples()}
 
-    def period_digests(self, table: str, scheme: str, periods: list[str] | None = None) -> dict[str, str]:
+    def period_digests(self, table: str, scheme: str) -> dict[str, str]:
         """A digest of every row of a mart table, per period of a scheme (row count and a sum of row hashes).
 
         Rows are hashed whole, in any order; a table that does not exist gives no digests.
@@ -138,11 +144,22 @@ class WarehouseData:
             raise ValueError(f"no digest of {table}")
         if not self.has(table):
             return {}
-        only = "and list_contains($periods, period)" if periods is not None else ""
         rows = self.con.execute(
             f"select period, count(*), sum(hash(t)::hugeint)::varchar from {table} t "
-            f"where period_scheme = $scheme {only} group by period",
-            {"scheme": scheme, **({"periods": list(periods)} if periods is not None else {})},
+            "where period_scheme = $scheme group by period",
+            {"scheme": scheme},
+        ).fetchall()
+        return {period: f"{count}:{total}" for period, count, total in rows}
+
+    def case_digests(self, scheme: str, periods: list[str]) -> dict[str, str]:
+        """A digest of the case rows :meth:`cases_of_periods` reads, per period (only the columns it reads)."""
+        available = self.columns("mart.case_timeliness")
+        columns = ", ".join(c for c in CASE_SOURCE_COLUMNS if c in available)
+        rows = self.con.execute(
+            f"select period, count(*), sum(hash({columns})::hugeint)::varchar from mart.case_timeliness "
+            "where period_scheme = $scheme and list_contains($periods, period) "
+            "and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false)) group by period",
+            {"scheme": scheme, "periods": list(periods)},
         ).fetchall()
         return {period: f"{count}:{total}" for period, count, total in rows}
 

@@ -372,7 +372,7 @@ class Renderer:
     def fingerprints(self, periods: list[PeriodRow], units: bool) -> dict[str, tuple[str, str]]:
         """For each period, the fingerprints of its case data and of its pages: everything each shows."""
         labels = [p.label for p in periods]
-        cases = self.wh.period_digests("mart.case_timeliness", self.scheme, labels)
+        cases = self.wh.case_digests(self.scheme, labels)
         kpi = self.wh.period_digests("mart.kpi_period", self.scheme)
         objectives = self.wh.period_digests("mart.objective", self.scheme)
         bieu06 = self.wh.period_digests("mart.bieu06", self.scheme)
