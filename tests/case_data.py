@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+import numpy as np
 
 SLICE_DICTIONARIES = {"unit": "units", "sector": "sectors", "procedure": "procedures", "channel": "channels"}
 _ASSIGNMENT = re.compile(r'^\(window\.TTHC_CASES=window\.TTHC_CASES\|\|\{\}\)\[("[^"]+")\]=(.*);\n$', re.S)
@@ -21,9 +24,21 @@ def load(path: Path) -> dict:
     return data
 
 
+TYPES = {"u8": "<u1", "u16": "<u2", "i32": "<i4", "f64": "<f8"}
+NO_TIME = -2147483648
+
+
+def unpack(column) -> list:
+    """A packed column (``{"type", "base64"}``) as a list of Python numbers; a JSON list as it is."""
+    if isinstance(column, list):
+        return column
+    values = np.frombuffer(base64.b64decode(column["base64"]), dtype=TYPES[column["type"]])
+    return [int(v) for v in values]
+
+
 def rows(data: dict) -> list[dict]:
     """Every row as the viewer shows it: code, unit, sector, procedure, channel, times, class, notes."""
-    cols = data["columns"]
+    cols = {name: unpack(column) for name, column in data["columns"].items()}
     late = {r: data["late_texts"][t] for r, t in data["late"]}
     notes = {r: data["note_texts"][t] for r, t in data["notes"]}
     out, received = [], 0
@@ -42,7 +57,7 @@ def rows(data: dict) -> list[dict]:
             prefix, digits = data["id_prefixes"][cols["id_prefix"][i] if "id_prefix" in cols else 0]
             code = prefix + str(cols["id_number"][i]).zfill(digits)
         kind = data["kinds"][cols["kind"][i]]
-        due, end = cols["due"][i], cols["end"][i]
+        due, end = (None if v == NO_TIME else v for v in (cols["due"][i], cols["end"][i]))
         out.append({
             "case_id": code,
             "unit": data["units"][cols["unit"][i]][0], "sector": data["sectors"][cols["sector"][i]][0],

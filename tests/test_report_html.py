@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import case_data
 import duckdb
+import numpy as np
 import openpyxl
 import plotly
 import plotly.graph_objects as go
@@ -179,8 +180,20 @@ def test_hand_written_cases_of_one_unit(reports, scorecard):
     assert [(r["case_id"], r["due"], r["end"], r["late"], r["apology"]) for r in listed] == [
         ("TT-0003", "11/03/2025 17:00", "11/03/2025 17:05", "1 phút", "Không")]
     open_cases = case_data.listed(reports, f"scheme=calendar&period={PERIOD}&unit=Thanh%20tra%20S%E1%BB%9F&filter=c11")
-    assert {(r["case_id"], r["class_text"]) for r in open_cases} == {
-        ("TT-0004", "Đang giải quyết quá hạn"), ("TT-0005", "Đang giải quyết trong hạn")}
+    assert {(r["case_id"], r["class_text"], r["due"], r["end"]) for r in open_cases} == {
+        ("TT-0004", "Đang giải quyết quá hạn", "12/03/2025 17:00", "–"),
+        ("TT-0005", "Đang giải quyết trong hạn", "04/04/2025 17:00", "–")}
+
+
+def test_packed_columns_round_trip():
+    from pipeline.report.caselists import pack
+
+    cases = [([0, 255], "u8"), ([0, 256], "u16"), ([-1, 5], "i32"), ([-(2**31), 2**31 - 1], "i32"),
+             ([2**31], "f64"), ([999_999_999_999_999], "f64"), ([], "u8")]
+    for values, kind in cases:
+        packed = pack(np.array(values, dtype=np.int64))
+        assert packed["type"] == kind, values
+        assert case_data.unpack(packed) == values
 
 
 def test_scorecard_identities(scorecard):

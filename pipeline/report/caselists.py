@@ -15,11 +15,13 @@ from ``file://`` and offline. The file assigns one object to ``window.TTHC_CASES
   value the marts group by, as in the link; the text is what the list shows);
 - ``kinds``: ``[mask, class key, class text, apology text]``, one per distinct combination;
 - ``days``: ``dd/mm/yyyy`` texts; a time is ``day index × 1440 + minute of day`` on this list;
-- ``columns``: one array per column, one value per row: ``id_prefix`` (index into ``id_prefixes``,
+- ``columns``: one packed integer column each, one value per row (``{"type": "u8" | "u16" | "i32" | "f64",
+  "base64": …}``: little-endian bytes of that type): ``id_prefix`` (index into ``id_prefixes``,
   ``[prefix, digits]``; omitted when there is one prefix) and ``id_number`` (the case code is the prefix
-  and the number zero-padded to ``digits``), or ``id_text`` (the codes as text); ``unit``, ``sector``,
-  ``procedure``, ``channel``, ``kind`` (dictionary indexes); ``received`` (each row's time minus the
-  previous row's; rows are in receipt order), ``due`` and ``end`` (minutes after receipt, ``null`` if none);
+  and the number zero-padded to ``digits``), or ``id_text`` (the codes as a JSON list of texts); ``unit``,
+  ``sector``, ``procedure``, ``channel``, ``kind`` (dictionary indexes); ``received`` (each row's time
+  minus the previous row's; rows are in receipt order), ``due`` and ``end`` (minutes after receipt,
+  -2147483648 when there is none);
 - ``late`` and ``notes``: sparse ``[row, text index]`` pairs into ``late_texts`` and ``note_texts``.
 
 Every text is made here (Vietnamese, formatted by :mod:`pipeline.formatting`); the viewer only places
@@ -29,6 +31,7 @@ written (:meth:`PeriodCaseLists.count`); a figure that differs is reported in th
 
 from __future__ import annotations
 
+import base64
 import json
 import posixpath
 from collections.abc import Callable
@@ -178,6 +181,19 @@ def slice_words(slice_: Slice, names: dict[str, str] | None = None) -> str:
     return " · ".join(parts)
 
 
+NULL_INT32 = -(2**31)  # a missing time in an i32 column
+_PACKED_TYPES = (("u8", "<u1", 0, 2**8), ("u16", "<u2", 0, 2**16), ("i32", "<i4", -(2**31), 2**31))
+
+
+def pack(values: np.ndarray) -> dict:
+    """An integer column as the viewer reads it: the narrowest little-endian type (``u8``, ``u16``, ``i32``,
+    else ``f64``) and its bytes in base64."""
+    values = np.asarray(values, dtype=np.int64)
+    low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    kind, dtype = next(((k, d) for k, d, lo, hi in _PACKED_TYPES if lo <= low and high < hi), ("f64", "<f8"))
+    return {"type": kind, "base64": base64.b64encode(values.astype(dtype).tobytes()).decode("ascii")}
+
+
 def _shown(key: str, text: str | None = None) -> str:
     return "Không rõ" if key == UNKNOWN else (text if text else key)
 
@@ -314,14 +330,14 @@ class PeriodCaseLists:
         if prefixes:
             out["id_prefixes"] = prefixes
         columns.update(id_columns)
-        columns["unit"] = unit_codes.tolist()
-        columns["sector"] = sector_codes.tolist()
-        columns["procedure"] = procedure_codes.tolist()
-        columns["channel"] = channel_codes.tolist()
-        columns["kind"] = self.kind_codes.tolist()
+        columns["unit"] = pack(unit_codes)
+        columns["sector"] = pack(sector_codes)
+        columns["procedure"] = pack(procedure_codes)
+        columns["channel"] = pack(channel_codes)
+        columns["kind"] = pack(self.kind_codes)
         days, received, due, end = self._times()
         out["days"] = days
-        columns["received"], columns["due"], columns["end"] = received, due, end
+        columns["received"], columns["due"], columns["end"] = pack(received), pack(due), pack(end)
         out["columns"] = columns
         out["late"], out["late_texts"] = self._late_texts()
         out["notes"], out["note_texts"] = self._note_texts()
@@ -347,16 +363,16 @@ class PeriodCaseLists:
         if len(uniques) > max(16, len(f) // 50):
             return [], {"id_text": f["case_id"].astype(object).tolist()}
         prefixes = [[str(prefix_texts[u // 16]), int(u % 16)] for u in np.asarray(uniques).tolist()]
-        columns = {"id_number": f["id_number"].to_numpy(dtype=np.int64).tolist()}
+        columns = {"id_number": pack(f["id_number"].to_numpy(dtype=np.int64))}
         if len(prefixes) > 1:
-            columns["id_prefix"] = np.asarray(codes, dtype=np.int64).tolist()
+            columns["id_prefix"] = pack(np.asarray(codes, dtype=np.int64))
         return prefixes, columns
 
-    def _times(self) -> tuple[list[str], list[int], list, list]:
+    def _times(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
         """Day texts and the received (delta-coded), due and end (minutes after receipt) columns."""
         f = self.cases
         if f.empty:
-            return [], [], [], []
+            return [], *(np.zeros(0, np.int64),) * 3
         stamps = {c: pd.to_datetime(f[c]).to_numpy(dtype="datetime64[m]") for c in ("received_at", "due_at", "end_at")}
         valid = {c: ~np.isnat(v) for c, v in stamps.items()}
         all_days = np.concatenate([v[valid[c]].astype("datetime64[D]") for c, v in stamps.items()])
@@ -374,13 +390,11 @@ class PeriodCaseLists:
             raise ValueError(f"cases of {self.scheme} {self.period} without a receipt time")
         deltas = np.diff(received, prepend=0)
 
-        def after_receipt(column: str) -> list:
-            values = (code(column) - received).tolist()
-            return [v if ok else None for v, ok in zip(values, valid[column].tolist(), strict=True)] \
-                if not valid[column].all() else values
+        def after_receipt(column: str) -> np.ndarray:
+            return np.where(valid[column], code(column) - received, NULL_INT32)
 
         texts = [fmt_date(pd.Timestamp(d)) for d in days]
-        return texts, deltas.tolist(), after_receipt("due_at"), after_receipt("end_at")
+        return texts, deltas, after_receipt("due_at"), after_receipt("end_at")
 
     def _late_texts(self) -> tuple[list[list[int]], list[str]]:
         """How late each late case is (sparse: rows of cases resolved late in the period)."""

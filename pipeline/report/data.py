@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow
 import pyarrow.compute
 
 from pipeline.formatting import is_missing
@@ -232,33 +233,35 @@ class WarehouseData:
         One frame per period, one row per case in receipt order; case codes in Unicode NFC (other texts are
         normalised where they are grouped); flags never NULL; ``channel`` as text (``'1'``, ``'2'``, ``'3'``);
         low-cardinality texts as pandas categoricals. The case code is also split into ``id_prefix``,
-        ``id_width`` and ``id_number`` (``H55.000123`` → ``H55.``, 6, 123; a code not ending in digits has
-        width 0). The periods are read in one query.
+        ``id_width`` and ``id_number`` (``H55.000123`` → ``H55.``, 6, 123: the trailing digits, at most 15; a
+        code not ending in a digit has width 0). The periods are read in one query; text work is done by Arrow.
         """
         available = self.columns("mart.case_timeliness")
-        sector_code = "sector_code" if "sector_code" in available else "null::varchar as sector_code"
-        flags = ", ".join(f"coalesce({flag}, false) as {flag}" for flag in CASE_FLAGS)
-        sql = f"""
-            with cases as (
-                select period, nfc_normalize(case_id) as case_id, unit, sector, {sector_code}, procedure_code,
-                       procedure_name, regexp_replace(cast(channel as varchar), '\\.0$', '') as channel,
-                       received_at, due_at, end_at, end_at_source, paused_minutes, supplement_count,
-                       adjusted_end_at, timeliness_class, late_working_hours, reschedule_count, {flags}
-                from mart.case_timeliness
-                where period_scheme = $scheme and list_contains($periods, period)
-                  and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false))
-            ), split as (
-                select *, length(case_id) - length(rtrim(case_id, '0123456789')) as digits from cases
-            )
-            select * exclude (digits),
-                   case when digits > 15 then left(case_id, length(case_id) - 15)
-                        else rtrim(case_id, '0123456789') end as id_prefix,
-                   least(digits, 15) as id_width,
-                   case when digits > 0 then cast(right(case_id, least(digits, 15)) as bigint) end as id_number
-            from split
-            order by period, received_at, case_id
-        """
-        table = self.con.sql(sql, params={"scheme": scheme, "periods": list(periods)}).to_arrow_table()
+        columns = ", ".join(
+            "cast(channel as varchar) as channel" if c == "channel"
+            else f"coalesce({c}, false) as {c}" if c in CASE_FLAGS
+            else c if c in available else f"null::varchar as {c}"
+            for c in CASE_SOURCE_COLUMNS
+        )
+        table = self.con.sql(
+            f"select period, {columns} from mart.case_timeliness "
+            "where period_scheme = $scheme and list_contains($periods, period) "
+            "and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false)) "
+            "order by period, received_at, case_id",
+            params={"scheme": scheme, "periods": list(periods)},
+        ).to_arrow_table()
+        ids = pyarrow.compute.utf8_normalize(table.column("case_id"), "NFC")
+        parts = pyarrow.compute.extract_regex(ids, r"^(?P<prefix>(?s:.)*?)(?P<digits>\d{0,15})$")
+        digits = pyarrow.compute.struct_field(parts, "digits")
+        width = pyarrow.compute.utf8_length(digits)
+        number = pyarrow.compute.cast(pyarrow.compute.if_else(pyarrow.compute.greater(width, 0), digits, "0"),
+                                      pyarrow.int64())
+        channel = pyarrow.compute.replace_substring_regex(table.column("channel"), r"\.0$", "")
+        table = (table.set_column(table.schema.get_field_index("case_id"), "case_id", ids)
+                 .set_column(table.schema.get_field_index("channel"), "channel", channel)
+                 .append_column("id_prefix", pyarrow.compute.struct_field(parts, "prefix"))
+                 .append_column("id_width", width)
+                 .append_column("id_number", number))
         for name in DICTIONARY_COLUMNS:
             position = table.schema.get_field_index(name)
             table = table.set_column(position, name, pyarrow.compute.dictionary_encode(table.column(name)))

@@ -53,27 +53,41 @@
     document.head.appendChild(script);
   }
 
-  /* Columns decoded once per data file: receipt times back from their deltas, sparse texts by row. */
+  var TYPES = { u8: Uint8Array, u16: Uint16Array, i32: Int32Array, f64: Float64Array };
+  var NO_TIME = -2147483648;
+
+  /* A packed column (little-endian bytes in base64) as a typed array. */
+  function unpack(column) {
+    var text = window.atob(column.base64), bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return new TYPES[column.type](bytes.buffer);
+  }
+
+  /* Columns decoded once per data file: packed columns as typed arrays, receipt times back from their
+     deltas, sparse texts by row. */
   function decode(data) {
-    var n = data.rows, cols = data.columns, received = new Float64Array(n), total = 0, i;
+    var n = data.rows, cols = {}, name, i;
+    for (name in data.columns) {
+      cols[name] = Array.isArray(data.columns[name]) ? data.columns[name] : unpack(data.columns[name]);
+    }
+    var received = new Float64Array(n), total = 0;
     for (i = 0; i < n; i++) { total += cols.received[i]; received[i] = total; }
     var late = {}, notes = {};
     data.late.forEach(function (pair) { late[pair[0]] = data.late_texts[pair[1]]; });
     data.notes.forEach(function (pair) { notes[pair[0]] = data.note_texts[pair[1]]; });
     var bit = {};
     data.filters.forEach(function (id, position) { bit[id] = position; });
-    return { received: received, late: late, notes: notes, bit: bit };
+    return { cols: cols, received: received, late: late, notes: notes, bit: bit };
   }
 
   function moment(data, code) {
-    if (code === null || code === undefined) return "–";
+    if (code === null) return "–";
     var day = Math.floor(code / 1440), minute = code - day * 1440;
     var hh = Math.floor(minute / 60), mm = minute % 60;
     return data.days[day] + " " + (hh < 10 ? "0" : "") + hh + ":" + (mm < 10 ? "0" : "") + mm;
   }
 
-  function caseCode(data, row) {
-    var cols = data.columns;
+  function caseCode(data, cols, row) {
     if (cols.id_text) return cols.id_text[row];
     var prefix = data.id_prefixes[cols.id_prefix ? cols.id_prefix[row] : 0];
     var number = String(cols.id_number[row]);
@@ -104,7 +118,7 @@
   }
 
   function select(data, decoded, query) {
-    var wanted = sliceCodes(data, query), names = Object.keys(wanted), cols = data.columns;
+    var wanted = sliceCodes(data, query), names = Object.keys(wanted), cols = decoded.cols;
     var kinds = data.kinds, n = data.rows, inSlice = [], counts = {}, i, j;
     data.filters.forEach(function (id) { counts[id] = 0; });
     for (i = 0; i < n; i++) {
@@ -131,7 +145,7 @@
   }
 
   function drawRows() {
-    var data = state.data, decoded = state.decoded, cols = data.columns, body = $("cases").tBodies[0];
+    var data = state.data, decoded = state.decoded, cols = decoded.cols, body = $("cases").tBodies[0];
     var size = state.pageSize || state.rows.length || 1;
     var pages = Math.max(1, Math.ceil(state.rows.length / size));
     state.page = Math.min(state.page, pages - 1);
@@ -141,14 +155,14 @@
       var row = state.rows[k], kind = data.kinds[cols.kind[row]], received = decoded.received[row];
       var tr = document.createElement("tr");
       cell(tr, grouped(k + 1), "stt");
-      cell(tr, caseCode(data, row), "code");
+      cell(tr, caseCode(data, cols, row), "code");
       cell(tr, data.units[cols.unit[row]][1]);
       cell(tr, data.sectors[cols.sector[row]][1]);
       cell(tr, data.procedures[cols.procedure[row]][1]);
       cell(tr, data.channels[cols.channel[row]][1]);
       cell(tr, moment(data, received));
-      cell(tr, moment(data, cols.due[row] === null ? null : received + cols.due[row]));
-      cell(tr, moment(data, cols.end[row] === null ? null : received + cols.end[row]));
+      cell(tr, moment(data, cols.due[row] === NO_TIME ? null : received + cols.due[row]));
+      cell(tr, moment(data, cols.end[row] === NO_TIME ? null : received + cols.end[row]));
       cell(tr, kind[2], "k-" + kind[1]);
       cell(tr, decoded.late[row] || "");
       cell(tr, kind[3]);
