@@ -32,8 +32,19 @@ CASE_FLAGS = (
     "is_received_in_period", "is_carried_over", "is_resolved_in_period", "is_withdrawn", "is_stopped",
     "has_apology", "due_beyond_legal_limit",
 )
-# Tables whose rows make the fingerprints of report files (names from code, never from data).
-DIGESTED_TABLES = ("mart.kpi_period", "mart.objective", "mart.bieu06")
+# The columns of mart.kpi_period the report reads (and digests); a column a page shows must be listed.
+KPI_READ_COLUMNS = (
+    "period_scheme", "period", "dimension", "dimension_value", "received_total", "received_online",
+    "received_offline", "carried_over", "resolved_total", "early", "on_time", "late", "withdrawn", "stopped",
+    "open_total", "open_in_time", "open_overdue", "on_time_rate", "early_rate", "ratings", "satisfied",
+    "satisfaction_rate", "grain", "period_name", "first_day", "last_day", "judged_at", "late_with_apology",
+    "apology_rate",
+)
+_KPI_SELECT = ", ".join(KPI_READ_COLUMNS)
+_KPI_MONTH_SELECT = ", ".join(f"k.{c}" for c in KPI_READ_COLUMNS)
+# Tables whose rows make the fingerprints of report files (names from code, never from data), and the
+# columns digested (None: every column).
+DIGESTED_TABLES = {"mart.kpi_period": KPI_READ_COLUMNS, "mart.objective": None, "mart.bieu06": None}
 # The columns of mart.case_timeliness the report reads (and digests).
 CASE_SOURCE_COLUMNS = (
     "case_id", "unit", "sector", "sector_code", "procedure_code", "procedure_name", "channel", "received_at",
@@ -136,6 +147,27 @@ class WarehouseData:
                                     r.judged_at, bool(r.is_complete))
                 for r in frame.itertuples()}
 
+    def column_types(self, table: str) -> dict[str, str]:
+        """Column names of a table and their types, in table order."""
+        schema, name = table.split(".")
+        return dict(self.con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = $s and table_name = $n order by ordinal_position",
+            {"s": schema, "n": name},
+        ).fetchall())
+
+    def _hashed(self, table: str, columns: list[str] | None = None) -> str:
+        """``hash(…)`` of a row's columns, doubles rounded to 9 decimals: parallel sums in the marts may
+        differ in the last bits from one build to the next, and that is not a change of what is shown."""
+        types = self.column_types(table)
+        parts = []
+        for column in columns or list(types):
+            if not re.fullmatch(r"\w+", column):
+                raise ValueError(f"{table}: unexpected column name {column!r}")
+            quoted = f'"{column}"'
+            parts.append(f"round({quoted}, 9)" if types.get(column) in ("DOUBLE", "FLOAT", "REAL") else quoted)
+        return f"hash({', '.join(parts)})"
+
     def period_digests(self, table: str, scheme: str) -> dict[str, str]:
         """A digest of every row of a mart table, per period of a scheme (row count and a sum of row hashes).
 
@@ -145,8 +177,9 @@ class WarehouseData:
             raise ValueError(f"no digest of {table}")
         if not self.has(table):
             return {}
+        columns = DIGESTED_TABLES[table]
         rows = self.con.execute(
-            f"select period, count(*), sum(hash(t)::hugeint)::varchar from {table} t "
+            f"select period, count(*), sum({self._hashed(table, columns)}::hugeint)::varchar from {table} "
             "where period_scheme = $scheme group by period",
             {"scheme": scheme},
         ).fetchall()
@@ -155,9 +188,9 @@ class WarehouseData:
     def case_digests(self, scheme: str, periods: list[str]) -> dict[str, str]:
         """A digest of the case rows :meth:`cases_of_periods` reads, per period (only the columns it reads)."""
         available = self.columns("mart.case_timeliness")
-        columns = ", ".join(c for c in CASE_SOURCE_COLUMNS if c in available)
+        hashed = self._hashed("mart.case_timeliness", [c for c in CASE_SOURCE_COLUMNS if c in available])
         rows = self.con.execute(
-            f"select period, count(*), sum(hash({columns})::hugeint)::varchar from mart.case_timeliness "
+            f"select period, count(*), sum({hashed}::hugeint)::varchar from mart.case_timeliness "
             "where period_scheme = $scheme and list_contains($periods, period) "
             "and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false)) group by period",
             {"scheme": scheme, "periods": list(periods)},
@@ -168,7 +201,7 @@ class WarehouseData:
     def kpi(self, scheme: str, period: str, dimension: str = "all") -> pd.DataFrame:
         """Rows of mart.kpi_period of one period and dimension."""
         return self.frame(
-            "select * from mart.kpi_period where period_scheme = $scheme and period = $period "
+            f"select {_KPI_SELECT} from mart.kpi_period where period_scheme = $scheme and period = $period "
             "and dimension = $dimension order by dimension_value",
             {"scheme": scheme, "period": period, "dimension": dimension},
         )
@@ -176,7 +209,7 @@ class WarehouseData:
     def kpi_row(self, scheme: str, period: str, dimension: str = "all", value: str = "all") -> dict | None:
         """One row of mart.kpi_period as a dict, or None."""
         frame = self.frame(
-            "select * from mart.kpi_period where period_scheme = $scheme and period = $period "
+            f"select {_KPI_SELECT} from mart.kpi_period where period_scheme = $scheme and period = $period "
             "and dimension = $dimension and dimension_value is not distinct from $value",
             {"scheme": scheme, "period": period, "dimension": dimension, "value": value},
         )
@@ -186,8 +219,8 @@ class WarehouseData:
                    value: str | None = "all") -> pd.DataFrame:
         """Monthly rows of mart.kpi_period whose months start within first_day..last_day, oldest first."""
         return self.frame(
-            """
-            select k.*, p.first_day as month_first_day, p.period_name as month_name
+            f"""
+            select {_KPI_MONTH_SELECT}, p.first_day as month_first_day, p.period_name as month_name
             from mart.kpi_period k
             join core.period p on p.period_scheme = k.period_scheme and p.period = k.period
             where k.period_scheme = $scheme and p.grain = 'month' and p.first_day between $first and $last
