@@ -77,6 +77,7 @@ class WarehouseData:
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
+        con.execute("set enable_progress_bar = false")  # reading a million cases must not draw on the log
         self._tables = {
             f"{schema}.{name}"
             for schema, name in con.execute(
