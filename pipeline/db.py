@@ -28,6 +28,7 @@ def connect(path: Path | str, read_only: bool = False, storage_version: str | No
     config = {"storage_compatibility_version": storage_version} if storage_version else {}
     con = duckdb.connect(str(path), read_only=read_only, config=config)
     con.execute("set TimeZone = 'Asia/Ho_Chi_Minh'")
+    con.execute("set enable_progress_bar = false")  # it would be drawn into the nightly run's logs
     return con
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from pipeline.report.formatting import nfc
+from pipeline.formatting import nfc
 from pipeline.settings import Settings
 from pipeline.warnings import UnitWarnings, WarningList, load_warnings, render_template
 

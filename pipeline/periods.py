@@ -15,6 +15,8 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
+from pipeline.formatting import fmt_dates_range
+
 SCHEMES = ("calendar", "official")
 GRAINS = ("month", "quarter", "half", "year")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -45,7 +47,7 @@ class Period:
     @property
     def dates_text(self) -> str:
         """'Từ ngày 01/01/2025 đến ngày 31/03/2025'."""
-        return f"Từ ngày {self.first_day:%d/%m/%Y} đến ngày {self.last_day:%d/%m/%Y}"
+        return fmt_dates_range(self.first_day, self.last_day)
 
     @property
     def name_vi(self) -> str:

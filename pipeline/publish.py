@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from filelock import FileLock, Timeout
 
 from pipeline import db
+from pipeline.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct
 from pipeline.settings import Settings
 
 RUN_COLUMNS = (
@@ -89,9 +90,7 @@ class RunSummary:
             f"rows loaded {self.rows_loaded}, quarantined {self.rows_quarantined}; {self.cases} cases"
         )
         if self.headline:
-            rate = self.headline.get("on_time_rate")
-            shown = "n/a" if rate is None else f"{rate * 100:.1f}%"
-            text += f"; {self.headline.get('period')}: on time {shown}"
+            text += f"; {self.headline.get('period')}: on time {fmt_pct(self.headline.get('on_time_rate'))}"
         if self.links:
             text += f"; reports in {self.links[0]}"
         return text
@@ -426,16 +425,15 @@ STATUS_VI = {"success": "thành công", "partial": "thành công một phần (c
 
 def summary_markdown(summary: RunSummary) -> str:
     """The run summary as Markdown (the Prefect artifact), in Vietnamese."""
-    from pipeline.report.formatting import fmt_int, fmt_pct
-
     lines = [f"# Chạy đêm {summary.run_id}: {STATUS_VI.get(summary.status, summary.status)}", "", "| | |", "|---|---|",
              f"| Trạng thái | `{summary.status}` |"]
     if summary.reason:
         lines.append(f"| Lý do | {summary.reason.replace('|', '/')} |")
     lines += [
-        f"| Bắt đầu – kết thúc | {summary.started_at:%d/%m/%Y %H:%M:%S} – {summary.finished_at:%d/%m/%Y %H:%M:%S} |"
+        f"| Bắt đầu – kết thúc | {fmt_datetime(summary.started_at, seconds=True)} – "
+        f"{fmt_datetime(summary.finished_at, seconds=True)} |"
         if summary.finished_at and summary.started_at else "| Bắt đầu | – |",
-        f"| Số liệu tính đến | hết ngày {summary.as_of:%d/%m/%Y} |" if summary.as_of else "| Số liệu tính đến | – |",
+        f"| Số liệu tính đến | hết ngày {fmt_date(summary.as_of)} |" if summary.as_of else "| Số liệu tính đến | – |",
         f"| Tệp xuất | {summary.files_seen} tệp; {summary.files_loaded} nạp mới; {summary.files_rejected} bị từ chối |",
         f"| Dòng | {fmt_int(summary.rows_loaded)} dòng nạp; {fmt_int(summary.rows_quarantined)} dòng cách ly |",
         f"| Hồ sơ trong kho | {fmt_int(summary.cases)} |",

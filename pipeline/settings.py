@@ -13,8 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.periods import GRAINS
 
 CONFIG_DIR = Path(__file__).parent / "config"
 
@@ -75,8 +77,9 @@ class Settings(BaseSettings):
     period_scheme: Literal["calendar", "official"] = Field(
         "calendar", description="Default reporting-period scheme: calendar, or official 15th-to-14th cut-off."
     )
-    scorecard_grain: Literal["month", "quarter", "half", "year"] = Field(
-        "quarter", description="Which periods get a scorecard page by default."
+    scorecard_grains: str = Field(
+        "quarter,half,year",
+        description="Which periods get scorecards by default, comma-separated: month, quarter, half (6 months), year.",
     )
     # --- timeliness rules (DESIGN §4) ---------------------------------------------------------
     end_time_rule: Literal["finished_else_returned", "finished_only", "returned_only"] = Field(
@@ -190,7 +193,21 @@ class Settings(BaseSettings):
         "", description="Warning recipients, 'Unit name=address' pairs separated by ';'."
     )
 
+    @field_validator("scorecard_grains")
+    @classmethod
+    def _known_grains(cls, value: str) -> str:
+        grains = [g.strip() for g in value.split(",") if g.strip()]
+        unknown = [g for g in grains if g not in GRAINS]
+        if unknown or not grains:
+            raise ValueError(f"scorecard_grains: {', '.join(unknown) or 'nothing'} is not one of {', '.join(GRAINS)}")
+        return ",".join(g for g in GRAINS if g in grains)
+
     # ---------------------------------------------------------------------------------------
+    @property
+    def scorecard_grain_list(self) -> list[str]:
+        """The grains of ``scorecard_grains``, in period order (month, quarter, half, year)."""
+        return self.scorecard_grains.split(",")
+
     @property
     def raw_parquet_dir(self) -> Path:
         """Folder of the immutable Parquet raw layer (one file per ingested export)."""

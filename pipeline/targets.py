@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.formatting import fmt_pct_short
+
 OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
 
@@ -30,8 +32,7 @@ class Target:
     def text_vi(self) -> str:
         """The target as leadership reads it, e.g. '≥ 20%' or '> 95%'."""
         symbol = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}[self.op]
-        percent = f"{self.value * 100:.1f}".rstrip("0").rstrip(".").replace(".", ",")
-        return f"{symbol} {percent}%"
+        return f"{symbol} {fmt_pct_short(self.value)}"
 
 
 def _targets(table: dict) -> dict[str, Target]:

@@ -30,7 +30,17 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pipeline import db
-from pipeline.report.formatting import fmt_datetime, fmt_number, is_missing, nfc, slugify
+from pipeline.formatting import (
+    fmt_datetime,
+    fmt_int,
+    fmt_moment,
+    fmt_number_short,
+    is_missing,
+    nfc,
+    plain_decimal,
+    slugify,
+    spreadsheet_safe,
+)
 from pipeline.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).parent / "warnings_templates"
@@ -82,8 +92,7 @@ def vi_sort_key(text: str) -> tuple:
 
 def _hours_text(hours: float) -> str:
     """``3,5`` or ``12`` (no trailing ``,0``)."""
-    text = fmt_number(hours, 1)
-    return text[:-2] if text.endswith(",0") else text
+    return fmt_number_short(hours, 1)
 
 
 def format_time_left(hours_left: float | None, day_hours: float = 8.0, overdue: bool | None = None) -> str:
@@ -173,7 +182,7 @@ class UnitWarnings:
 
     @property
     def counts_text(self) -> str:
-        parts = [f"{n} {KIND_SHORT_VI[k]}" for k, n in self.counts.items() if n]
+        parts = [f"{fmt_int(n)} {KIND_SHORT_VI[k]}" for k, n in self.counts.items() if n]
         return ", ".join(parts)
 
 
@@ -199,14 +208,7 @@ class WarningList:
     @property
     def as_of_text(self) -> str:
         """``24:00 ngày 31/03/2025`` for the end of a day (how the marts judge), else ``dd/mm/yyyy HH:MM``."""
-        moment = self.as_of_moment
-        if moment is None:
-            return "–"
-        moment = pd.Timestamp(moment).to_pydatetime()
-        if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
-            previous = moment - pd.Timedelta(days=1)
-            return f"24:00 ngày {previous:%d/%m/%Y}"
-        return fmt_datetime(moment)
+        return fmt_moment(self.as_of_moment)
 
     @property
     def within_text(self) -> str:
@@ -345,12 +347,12 @@ def format_warnings_text(warnings: WarningList) -> str:
     if not warnings.units:
         lines += ["", "Không có hồ sơ nào cần cảnh báo."]
         return "\n".join(lines)
-    totals = ", ".join(f"{n} {KIND_SHORT_VI[k]}" for k, n in warnings.counts.items() if n)
-    lines.append(f"Tổng cộng {warnings.total} hồ sơ cần xử lý ({totals})")
+    totals = ", ".join(f"{fmt_int(n)} {KIND_SHORT_VI[k]}" for k, n in warnings.counts.items() if n)
+    lines.append(f"Tổng cộng {fmt_int(warnings.total)} hồ sơ cần xử lý ({totals})")
     width = max([10] + [len(c.case_id) for u in warnings.units for c in u.cases])  # case codes are never cut
     header = f"{'STT':>4}  {'Mã hồ sơ':<{width}} {'Thủ tục':<42} {'Hạn giải quyết':<16}  {'Thời gian còn lại':<36} Cảnh báo"
     for unit in warnings.units:
-        lines += ["", f"== {unit.unit}: {len(unit.cases)} hồ sơ ({unit.counts_text})", header]
+        lines += ["", f"== {unit.unit}: {fmt_int(len(unit.cases))} hồ sơ ({unit.counts_text})", header]
         for case in unit.cases:
             lines.append(
                 f"{case.rank:>4}  {case.case_id:<{width}} {_clip(case.procedure_text, 42):<42} "
@@ -373,7 +375,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(KIND_VI=KIND_VI, KIND_SHORT_VI=KIND_SHORT_VI, fmt_int=lambda n: fmt_number(n, 0))
+    env.globals.update(KIND_VI=KIND_VI, KIND_SHORT_VI=KIND_SHORT_VI, fmt_int=fmt_int)
     return env
 
 
@@ -390,7 +392,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def warnings_csv_text(warnings: WarningList) -> str:
-    """The CSV text (without BOM): one row per case, Vietnamese headers, hours with a '.' decimal mark."""
+    """The CSV text (without BOM): one row per case, Vietnamese headers, hours with a '.' decimal mark.
+
+    Every text cell goes through :func:`pipeline.formatting.spreadsheet_safe`, so a unit or procedure
+    name such as ``=HYPERLINK(…)`` opens in Excel as text, never as a formula.
+    """
     import io
 
     buffer = io.StringIO()
@@ -398,11 +404,10 @@ def warnings_csv_text(warnings: WarningList) -> str:
     writer.writerow(CSV_COLUMNS)
     for unit in warnings.units:
         for case in unit.cases:
-            writer.writerow([
+            writer.writerow([spreadsheet_safe(cell) for cell in (
                 unit.unit, case.rank, case.case_id, case.procedure_code, case.procedure_name, case.received_text,
-                case.due_text, "" if case.hours_left is None else f"{case.hours_left:.2f}", case.time_left,
-                case.kinds_text,
-            ])
+                case.due_text, plain_decimal(case.hours_left, 2), case.time_left, case.kinds_text,
+            )])
     return buffer.getvalue()
 
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from marts_fixtures import Warehouse, add_synthetic_cases, make_settings
 
-from pipeline.marts.kpi_cli import format_int_vi, format_rate_vi, print_kpi, write_kpi
+from pipeline.formatting import fmt_int, fmt_pct
+from pipeline.marts.kpi_cli import print_kpi, write_kpi
 from pipeline.periods import parse_period
 from pipeline.warehouse.build import run_sql_layers, table_counts
 
@@ -257,7 +258,7 @@ def test_tthc_kpi_csv_and_table(warehouse_file, wh, capsys):
     table = capsys.readouterr().out
     department = wh.kpi("2025-Q1", "calendar")
     assert "Quý I/2025" in table and "Từ ngày 01/01/2025 đến ngày 31/03/2025" in table
-    assert "Tỷ lệ đúng hạn" in table and format_rate_vi(department["on_time_rate"]) in table
+    assert "Tỷ lệ đúng hạn" in table and fmt_pct(department["on_time_rate"]) in table
 
     print_kpi(warehouse_file, "2025-Q2", "calendar", "channel", "table")
     table = capsys.readouterr().out
@@ -266,9 +267,9 @@ def test_tthc_kpi_csv_and_table(warehouse_file, wh, capsys):
 
 
 def test_vietnamese_number_formats():
-    assert format_int_vi(12345) == "12.345"
-    assert format_rate_vi(0.953) == "95,3%"
-    assert format_rate_vi(None) == "–"
+    assert fmt_int(12345) == "12.345"
+    assert fmt_pct(0.953) == "95,3%"
+    assert fmt_pct(None) == "–"
 
 
 def test_tthc_kpi_unknown_period_is_one_line(warehouse_file):

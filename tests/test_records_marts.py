@@ -1,5 +1,5 @@
 """Directive and PAKN measures through the real path (exports written in code, then
-pipeline.ingest.load.ingest_and_build), against figures labelled by hand from DESIGN §10 and §11.
+pipeline.jobs.ingest_and_build), against figures labelled by hand from DESIGN §10 and §11.
 
 The tasks and PAKN are described in tests/records_fixtures.py. Calendar facts used by the labels:
 07/04/2025 (Hùng Kings day) is a day off; working days are Monday to Friday, 07:00-11:30 and 13:30-17:00.

@@ -10,10 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-from report_fixtures import AS_OF, build_report_warehouse
-
-from pipeline.report import render_all
-from pipeline.settings import load_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,12 +30,8 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("browser")
-    warehouse = build_report_warehouse(base / "warehouse" / "tthc.duckdb")
-    settings = load_settings(warehouse=warehouse, reports_dir=base / "reports", as_of=AS_OF)
-    render_all(settings, units=True)
-    return base / "reports"
+def reports(report_build) -> Path:
+    return report_build.reports
 
 
 @pytest.fixture(scope="module")
@@ -142,16 +134,56 @@ def test_a_count_opens_exactly_its_cases(reports, browser):
         view.page.goto(scorecard.as_uri(), wait_until="load")
         late_cell = view.page.locator("table.bieu06 tbody tr").first.locator("td[data-col='c10'] a")
         figure = int(late_cell.inner_text().replace(".", ""))
+        assert figure > 0
         late_cell.click()
-        view.page.wait_for_load_state("load")
-        assert "/cases/calendar/2025-Q1/" in view.page.url and view.page.url.endswith("#c10")
-        visible = view.page.locator("table.cases tbody tr:visible")
-        assert visible.count() == figure
-        assert view.page.locator(".cap-c10").is_visible()
-        assert view.page.locator(".cap-all").is_hidden()
-        assert all(text == "Quá hạn" for text in visible.locator("td.k-late").all_inner_texts())
+        view.page.wait_for_selector("#caption.cap-c10")
+        assert "/cases/index.html#scheme=calendar&period=2025-Q1&sector=" in view.page.url
+        assert view.page.url.endswith("&filter=c10")
+        rows = view.page.locator("table.cases tbody tr")
+        assert rows.count() == figure
+        assert int(view.page.locator("#cap-count").inner_text().replace(".", "")) == figure
+        assert view.page.locator("#cap-label").inner_text() == "Đã giải quyết quá hạn"
+        assert all(text == "Quá hạn" for text in rows.locator("td.k-late").all_inner_texts())
+        assert rows.locator("td.k-late").count() == figure
+        assert view.page.locator("#filters a.current").inner_text().startswith("Đã giải quyết quá hạn (")
+        # another filter of the same slice, without reloading the page
+        view.page.locator("#filters a", has_text="Đã giải quyết trong kỳ (").click()
+        view.page.wait_for_selector("#caption.cap-c7")
+        resolved = int(view.page.locator("#cap-count").inner_text().replace(".", ""))
+        assert resolved >= figure and rows.count() == min(resolved, 500)
+        # the department's received count: more cases than one page holds
+        view.page.goto(scorecard.as_uri(), wait_until="load")
+        received_link = view.page.locator("p.keyline a.n").first
+        received = int(received_link.inner_text().replace(".", ""))
+        received_link.click()
+        view.page.wait_for_selector("#caption.cap-c3")
+        assert int(view.page.locator("#cap-count").inner_text().replace(".", "")) == received
+        assert rows.count() == min(received, 500)
+        view.page.select_option("#page-size", "0")
+        assert rows.count() == received
+        assert rows.last.locator("td.stt").inner_text() == f"{received:,}".replace(",", ".")
+        ARTIFACTS.mkdir(exist_ok=True)
+        pdf = view.page.pdf(format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF")
+        (ARTIFACTS / "case-list.pdf").write_bytes(pdf)
+        assert view.dialogs == []
         assert view.errors == []
         assert view.blocked == []
+    finally:
+        view.close()
+
+
+def test_the_viewer_says_when_a_link_is_wrong(reports, browser):
+    view = OfflinePage(browser)
+    try:
+        viewer = (reports / "cases" / "index.html").as_uri()
+        view.page.goto(viewer + "#scheme=calendar&period=1999-Q1&filter=c10", wait_until="load")
+        view.page.wait_for_function("document.querySelector('#cap-label').textContent.includes('Không tìm thấy')")
+        assert view.page.locator("table.cases tbody tr").count() == 0
+        view.page.goto(viewer + "#scheme=calendar&period=../../x", wait_until="load")
+        view.page.wait_for_function("document.querySelector('#cap-label').textContent.includes('không hợp lệ')")
+        assert view.blocked == []
+        assert view.dialogs == []
     finally:
         view.close()
 

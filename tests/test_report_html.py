@@ -8,20 +8,22 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import case_data
 import duckdb
+import numpy as np
 import openpyxl
 import plotly
 import plotly.graph_objects as go
 import pytest
-from report_fixtures import AS_OF, SCRIPT_NAME, build_report_warehouse
+from html_dom import Node, number, parse
+from report_fixtures import HAND_UNIT, SCRIPT_NAME
 
 from pipeline import db
+from pipeline.formatting import fmt_datetime, fmt_int, fmt_late, fmt_pct, fmt_pct_against, fmt_pp, slugify
 from pipeline.report import render_all
-from pipeline.report.formatting import fmt_int, fmt_late, fmt_pct, fmt_pct_against, fmt_pp, slugify
 from pipeline.report.render import rules_vi
 from pipeline.settings import load_settings
 
@@ -29,102 +31,10 @@ PERIOD = "2025-Q1"
 PREVIOUS = "2024-Q4"
 
 
-# --- a small DOM over html.parser ------------------------------------------------------------------
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-class Node:
-    def __init__(self, tag: str, attrs: dict, parent: Node | None):
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[Node | str] = []
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def clean_text(self) -> str:
-        return re.sub(r"\s+", " ", self.text()).strip()
-
-    def classes(self) -> set[str]:
-        return set((self.attrs.get("class") or "").split())
-
-    def iter(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list[Node]:
-        found = []
-        for node in self.iter():
-            if tag and node.tag != tag:
-                continue
-            if cls and cls not in node.classes():
-                continue
-            if any(node.attrs.get(k.replace("_", "-")) != v for k, v in attrs.items()):
-                continue
-            found.append(node)
-        return found
-
-    def find(self, tag: str | None = None, cls: str | None = None, **attrs) -> Node:
-        found = self.find_all(tag, cls, **attrs)
-        assert found, f"no <{tag} class={cls} {attrs}>"
-        return found[0]
-
-
-class TreeBuilder(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {}, None)
-        self.current = self.root
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.current)
-        self.current.children.append(node)
-        if tag not in VOID:
-            self.current = node
-
-    def handle_endtag(self, tag):
-        node = self.current
-        while node is not self.root and node.tag != tag:
-            node = node.parent
-        if node is not self.root:
-            self.current = node.parent
-
-    def handle_data(self, data):
-        self.current.children.append(data)
-
-
-_PARSED: dict[Path, Node] = {}
-
-
-def parse(path: Path) -> Node:
-    path = path.resolve()
-    if path not in _PARSED:
-        builder = TreeBuilder()
-        builder.feed(path.read_text(encoding="utf-8"))
-        builder.close()
-        _PARSED[path] = builder.root
-    return _PARSED[path]
-
-
-def number(text: str) -> int:
-    assert re.fullmatch(r"\d{1,3}(\.\d{3})*", text), f"{text!r} is not a Vietnamese-formatted count"
-    return int(text.replace(".", ""))
-
-
-def expected_pct(value: float) -> str:
-    """Independent formatter for the fixture's values (none sits on a rounding edge)."""
-    return f"{value * 100:.1f}".replace(".", ",") + "%"
-
-
 # --- fixtures --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    base = tmp_path_factory.mktemp("report")
-    warehouse = build_report_warehouse(base / "warehouse" / "tthc.duckdb")
-    settings = load_settings(warehouse=warehouse, reports_dir=base / "reports", as_of=AS_OF)
-    written = render_all(settings, units=True)
-    return settings, base / "reports", written
+def built(report_build):
+    return report_build.settings, report_build.reports, report_build.written
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +66,7 @@ def test_pages_written(built, reports):
     expected = [
         "index.html", "assets/plotly.min.js", "assets/scorecard.css",
         "scorecards/calendar/2025-Q1.html", "scorecards/calendar/2024-Q4.html", "scorecards/calendar/2024-Q3.html",
-        "bieu06/calendar/2025-Q1.xlsx", "cases/calendar/2025-Q1/tat-ca.html",
+        "bieu06/calendar/2025-Q1.xlsx", "cases/index.html", "cases/calendar/2025-Q1.js", "assets/cases.js",
         f"scorecards/calendar/2025-Q1/{slugify('Văn phòng Sở')}.html",
     ]
     for page in expected:
@@ -169,10 +79,10 @@ def test_objective_tiles_match_the_marts(con, scorecard):
     row = kpi(con)
     previous = kpi(con, PREVIOUS)
     objectives = {r["measure"]: r for r in con.execute(
-        "select * from mart.objective where period = ? and dimension = 'all'", [PERIOD]).df().to_dict("records")}
+        "select * from mart.objective where period_scheme = 'calendar' and period = ? and dimension = 'all'", [PERIOD]).df().to_dict("records")}
     for measure in ("on_time_rate", "early_rate", "satisfaction_rate", "apology_rate"):
         tile = scorecard.find("article", cls="tile", data_measure=measure)
-        assert tile.find("p", cls="value").clean_text() == expected_pct(row[measure]), measure
+        assert tile.find("p", cls="value").clean_text() == fmt_pct_against(row[measure], objectives[measure]["target_value"])
         assert objectives[measure]["target_text"] in tile.find("p", cls="target").clean_text()
         verdict = tile.find("span", cls="verdict").clean_text()
         assert verdict.endswith(objectives[measure]["verdict"]), (measure, verdict)
@@ -221,7 +131,7 @@ def test_bieu06_table_matches_mart(con, scorecard):
     assert groups == ["Số hồ sơ tiếp nhận", "Số hồ sơ đã giải quyết", "Số hồ sơ đang giải quyết"]
     assert [th.attrs.get("colspan") for th in head.find_all("th", cls="group")] == ["4", "4", "3"]
     assert [td.clean_text() for td in head.find("tr", cls="colno").find_all("td")] == [f"({n})" for n in range(1, 14)]
-    rows = con.execute("select * from mart.bieu06 where period = ? order by is_total, row_no", [PERIOD]).df()
+    rows = con.execute("select * from mart.bieu06 where period_scheme = 'calendar' and period = ? order by is_total, row_no", [PERIOD]).df()
     assert len(table.find("tbody").find_all("tr")) == int((~rows["is_total"]).sum())
     for r in rows.to_dict("records"):
         sector = "Tổng cộng" if r["is_total"] else r["sector"]
@@ -235,30 +145,78 @@ def test_bieu06_table_matches_mart(con, scorecard):
 
 
 def test_unit_rows_match_kpi(con, scorecard):
-    units = con.execute("select * from mart.kpi_period where period = ? and dimension = 'unit'", [PERIOD]).df()
+    units = con.execute("select * from mart.kpi_period where period_scheme = 'calendar' and period = ? and dimension = 'unit'", [PERIOD]).df()
     table = scorecard.find("table", cls="units")
     for r in units.to_dict("records"):
         tr = table.find("tr", data_unit=r["dimension_value"])
         for column in ("received_total", "resolved_total", "early", "on_time", "late", "open_overdue"):
             assert number(tr.find("td", data_col=column).clean_text()) == r[column], column
-        assert tr.find("td", data_col="on_time_rate").clean_text() == expected_pct(r["on_time_rate"])
+        assert tr.find("td", data_col="on_time_rate").clean_text() == fmt_pct(r["on_time_rate"])
     lates = [number(tr.find("td", data_col="late").clean_text()) for tr in table.find("tbody").find_all("tr")]
     assert lates == sorted(lates, reverse=True)
 
 
-def _check_links(page: Path, root: Node) -> int:
+def test_hand_written_cases_of_one_unit(reports, scorecard):
+    """Thanh tra Sở's five March cases, classed by hand (report_fixtures.HAND_CASES): 1 early, 1 on time,
+    1 late without apology, 1 open overdue, 1 open in time; 1 online, 1 by post, 3 in person."""
+    tr = scorecard.find("table", cls="units").find("tr", data_unit=HAND_UNIT)
+    shown = {c: tr.find("td", data_col=c).clean_text() for c in (
+        "received_total", "resolved_total", "early", "on_time", "late", "no_apology", "open_overdue",
+        "on_time_rate", "early_rate")}
+    assert shown == {"received_total": "5", "resolved_total": "3", "early": "1", "on_time": "1", "late": "1",
+                     "no_apology": "1", "open_overdue": "1", "on_time_rate": "66,7%", "early_rate": "33,3%"}
+    page = reports / "scorecards" / "calendar" / PERIOD / f"{slugify(HAND_UNIT)}.html"
+    unit = parse(page)
+    assert unit.find("article", cls="tile", data_measure="on_time_rate").find("p", cls="value").clean_text() == "66,7%"
+    assert unit.find("article", cls="tile", data_measure="apology_rate").find("p", cls="value").clean_text() == "0,0%"
+    keyline = unit.find("p", cls="keyline").clean_text()
+    assert "Tiếp nhận 5 hồ sơ (trực tuyến 1, trực tiếp và bưu chính 4, kỳ trước chuyển qua 0)" in keyline
+    assert "Đã giải quyết 3 (trước hạn 1, đúng hạn 1, quá hạn 1;" in keyline
+    assert "Đang giải quyết 2 (trong hạn 1, quá hạn 1)" in keyline
+    late = tr.find("td", data_col="late").find("a")
+    listed = case_data.listed(reports, case_data.link_target(reports / "scorecards" / "calendar" / "x.html",
+                                                                late.attrs["href"])[1])
+    # 17:00–17:05 is after the afternoon session: no working time, shown as the smallest delay, one minute
+    assert [(r["case_id"], r["due"], r["end"], r["late"], r["apology"]) for r in listed] == [
+        ("TT-0003", "11/03/2025 17:00", "11/03/2025 17:05", "1 phút", "Không")]
+    open_cases = case_data.listed(reports, f"scheme=calendar&period={PERIOD}&unit=Thanh%20tra%20S%E1%BB%9F&filter=c11")
+    assert {(r["case_id"], r["class_text"], r["due"], r["end"]) for r in open_cases} == {
+        ("TT-0004", "Đang giải quyết quá hạn", "12/03/2025 17:00", "–"),
+        ("TT-0005", "Đang giải quyết trong hạn", "04/04/2025 17:00", "–")}
+
+
+def test_packed_columns_round_trip():
+    from pipeline.report.caselists import pack
+
+    cases = [([0, 255], "u8"), ([0, 256], "u16"), ([-1, 5], "i32"), ([-(2**31), 2**31 - 1], "i32"),
+             ([2**31], "f64"), ([999_999_999_999_999], "f64"), ([], "u8")]
+    for values, kind in cases:
+        packed = pack(np.array(values, dtype=np.int64))
+        assert packed["type"] == kind, values
+        assert case_data.unpack(packed) == values
+
+
+def test_scorecard_identities(scorecard):
+    """(3) = (4) + (5) + (6), (7) = (8) + (9) + (10), (11) = (12) + (13), (3) = (7) + (11) on every Biểu 06 row."""
+    checked = 0
+    for tr in scorecard.find("table", cls="bieu06").find_all("tr"):
+        if "data-sector" not in tr.attrs:
+            continue
+        c = {n: number(tr.find("td", data_col=f"c{n}").clean_text()) for n in range(3, 14)}
+        assert c[3] == c[4] + c[5] + c[6] and c[7] == c[8] + c[9] + c[10] and c[11] == c[12] + c[13]
+        assert c[3] == c[7] + c[11], tr.attrs["data-sector"]
+        checked += 1
+    assert checked >= 5
+
+
+def _check_links(page: Path, root: Node, reports: Path) -> int:
     checked = 0
     for a in root.find_all("a", cls="n"):
-        target = urlsplit(a.attrs["href"])
-        case_page = (page.parent / unquote(target.path)).resolve()
-        assert case_page.is_file(), a.attrs["href"]
-        fragment = target.fragment
-        case_root = parse(case_page)
-        caption = case_root.find("p", cls=f"cap-{fragment}").find("strong", cls="cap-count").clean_text()
-        rows = [tr for tr in case_root.find("table", cls="cases").find("tbody").find_all("tr")
-                if fragment in tr.classes()]
+        viewer, fragment = case_data.link_target(page, a.attrs["href"])
+        assert viewer == (reports / "cases" / "index.html").resolve(), a.attrs["href"]
         figure = number(a.clean_text())
-        assert number(caption) == figure == len(rows), (page.name, a.attrs["href"], figure, len(rows))
+        listed = case_data.listed(reports, fragment)
+        assert figure == len(listed), (page.name, a.attrs["href"], figure, len(listed))
         assert "mismatch" not in a.classes()
         checked += 1
     return checked
@@ -266,20 +224,38 @@ def _check_links(page: Path, root: Node) -> int:
 
 def test_every_count_links_to_exactly_its_cases(reports, scorecard):
     page = reports / "scorecards" / "calendar" / f"{PERIOD}.html"
-    assert _check_links(page, scorecard) > 100
+    assert _check_links(page, scorecard, reports) > 100
     unit_page = reports / "scorecards" / "calendar" / PERIOD / f"{slugify('Văn phòng Sở')}.html"
-    assert _check_links(unit_page, parse(unit_page)) > 30
+    assert _check_links(unit_page, parse(unit_page), reports) > 30
     assert "khớp với danh sách hồ sơ" in scorecard.find("section", id="chat-luong-du-lieu").clean_text()
 
 
+def test_a_late_count_lists_late_cases_of_its_sector(reports, scorecard):
+    cell = scorecard.find("tr", data_sector="Đường bộ").find("td", data_col="c10").find("a")
+    _, fragment = case_data.link_target(reports / "scorecards" / "calendar" / f"{PERIOD}.html", cell.attrs["href"])
+    assert "sector=%C4%90%C6%B0%E1%BB%9Dng%20b%E1%BB%99" in fragment and fragment.endswith("&filter=c10")
+    listed = case_data.listed(reports, fragment)
+    assert listed and all(r["sector"] == "Đường bộ" and r["class_text"] == "Quá hạn" for r in listed)
+    assert all(r["late"] and r["apology"] in ("Có", "Không") for r in listed)
+    assert all(re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", r["received"]) for r in listed)
+
+
 def test_case_lists_hold_no_personal_data_and_only_period_cases(con, reports):
-    root = parse(reports / "cases" / "calendar" / PERIOD / "tat-ca.html")
-    headers = [th.clean_text() for th in root.find("table", cls="cases").find("thead").find_all("th")]
+    viewer = parse(reports / "cases" / "index.html")
+    headers = [th.clean_text() for th in viewer.find("table", cls="cases").find("thead").find_all("th")]
     assert headers[:3] == ["STT", "Mã hồ sơ", "Đơn vị"]
     for word in ("Chủ hồ sơ", "Người nộp", "Điện thoại", "Địa chỉ", "CCCD", "Email"):
         assert word not in " ".join(headers)
-    rows = root.find("table", cls="cases").find("tbody").find_all("tr")
-    assert len(rows) == kpi(con)["received_total"]
+    data = case_data.load(reports / "cases" / "calendar" / f"{PERIOD}.js")
+    assert set(data["columns"]) <= {"id_prefix", "id_number", "id_text", "unit", "sector", "procedure", "channel",
+                                    "kind", "received", "due", "end"}
+    listed = case_data.rows(data)
+    assert len(listed) == data["rows"] == kpi(con)["received_total"]
+    codes = {r[0] for r in con.execute(
+        "select case_id from mart.case_timeliness where period_scheme = 'calendar' and period = ? "
+        "and (is_received_in_period or is_carried_over)",
+        [PERIOD]).fetchall()}
+    assert {r["case_id"] for r in listed} == codes
 
 
 def test_script_in_a_procedure_name_is_text(reports):
@@ -343,40 +319,66 @@ def test_embedded_figures_are_valid_plotly(reports):
 
 def test_index_lists_periods_newest_first(con, reports):
     root = parse(reports / "index.html")
-    labels = [tr.attrs["data-period"] for tr in root.find_all("tr") if "data-period" in tr.attrs]
-    assert labels == ["2025-Q1", "2024-Q4", "2024-Q3"]
+    groups = {section.attrs["data-grain"]: [tr.attrs["data-period"] for tr in section.find_all("tr")
+                                            if "data-period" in tr.attrs]
+              for section in root.find_all("section", cls="index-group")}
+    assert list(groups) == [g for g in ("quarter", "half", "year") if g in groups]
+    assert groups["quarter"] == ["2025-Q1", "2024-Q4", "2024-Q3"]
+    assert groups["year"] == ["2025", "2024"]
+    headings = [h.clean_text() for h in root.find_all("h2")]
+    assert "Báo cáo theo quý (mới nhất ở trên)" in headings and "Báo cáo theo năm (mới nhất ở trên)" in headings
+    assert (reports / "scorecards" / "calendar" / "2025.html").is_file()
+    year = parse(reports / "scorecards" / "calendar" / "2025.html").find("header", cls="report-head").clean_text()
+    assert "Năm 2025" in year and "Từ ngày 01/01/2025 đến ngày 31/12/2025" in year
+    assert "số liệu tính đến hết ngày 31/03/2025" in year
     first = root.find("tr", data_period="2025-Q1")
     assert first.find("a").attrs["href"] == "scorecards/calendar/2025-Q1.html"
     row = kpi(con)
     cell = first.find("td", data_measure="on_time_rate")
-    assert expected_pct(row["on_time_rate"]) in cell.clean_text()
+    assert cell.find("span", cls="rate").clean_text() == fmt_pct_against(row["on_time_rate"], 1.0)
     assert "Không đạt" in cell.clean_text()
     assert "Đạt" in first.find("td", data_measure="early_rate").clean_text()
     assert "Quý I/2025" in first.clean_text()
 
 
-def test_heading_prints_period_data_times_and_rules(scorecard, built):
+def test_heading_prints_period_data_times_and_rules(con, reports, scorecard, built):
     head = scorecard.find("header", cls="report-head").clean_text()
     assert "UBND TỈNH QUẢNG NGÃI" in head and "SỞ GIAO THÔNG VẬN TẢI" in head
     assert "Quý I/2025" in head
     assert "Từ ngày 01/01/2025 đến ngày 31/03/2025" in head
     assert "theo lịch" in head
-    assert "31/03/2025 17:45" in head and "01/04/2025 02:12" in head
+    assert "tính đến hết ngày 31/03/2025" in head
+    # the latest export (the ratings file, 17:50) and when it was loaded
+    loaded = fmt_datetime(con.execute("select max(ingested_at) from ops.file").fetchone()[0])
+    footer = scorecard.find("footer", cls="page-footer").clean_text()
+    assert "Số liệu xuất lúc 31/03/2025 17:50" in footer and f"nạp lúc {loaded}" in footer
+    index_head = parse(reports / "index.html").find("header", cls="report-head").clean_text()
+    assert "31/03/2025 17:50" in index_head and loaded in index_head
     rules = scorecard.find("section", id="quy-tac").clean_text()
     assert "ngày kết thúc xử lý" in rules and "Trước hạn: kết thúc vào một ngày trước ngày hẹn trả" in rules
     settings = built[0].model_copy(update={"early_rule": "working_hours", "early_working_hours": 4.0})
     assert "ít nhất 4 giờ làm việc" in " ".join(rules_vi(settings)["full"])
 
 
-def test_data_quality_section(scorecard):
-    section = scorecard.find("section", id="chat-luong-du-lieu")
+def test_data_quality_section(con, reports, scorecard):
+    section = parse(reports / "index.html").find("section", id="chat-luong-du-lieu")
     text = section.clean_text()
     reasons = {tr.find_all("td")[0].clean_text(): tr.find_all("td")[1].clean_text()
                for tr in section.find_all("tr") if len(tr.find_all("td")) == 3}
-    assert reasons["Ngày không hợp lệ"] == "3"
-    assert "6/8 kiểm tra đạt, 2 không đạt" in text
-    assert "danhgia.csv" in text
-    assert section.find("a", href="../../validation/index.html")
+    assert reasons == {"Không đọc được ngày tiếp nhận": "3"}  # the three rows dated 31/02/2025
+    files = {tr.find_all("th")[0].clean_text(): tr.find_all("td")[0].clean_text()
+             for tr in section.find_all("tr") if tr.find_all("th") and tr.find_all("td")}
+    assert files["Tệp đã nhận"] == "3" and files["Tệp bị từ chối"] == "1"
+    assert files["Dòng cách ly"] == "3"
+    expectations, passed = con.execute(
+        "select count(*), count(*) filter (where success) from ops.validation_result").fetchone()
+    assert f"{passed}/{expectations} kiểm tra đạt, {expectations - passed} không đạt" in text
+    assert "ghichu_20250331_1755.csv" in text
+    assert section.find("a", href="validation/index.html")
+    own = scorecard.find("section", id="chat-luong-du-lieu")
+    assert own.find("a", href="../../index.html#chat-luong-du-lieu")
+    assert own.find("a", href="../../validation/index.html")
+    assert "Không đọc được" not in own.clean_text()  # nothing that changes with every load
 
 
 def test_bieu06_workbook(con, reports):
@@ -395,7 +397,7 @@ def test_bieu06_workbook(con, reports):
     assert f"G{header_row}:J{header_row}" in merged and f"K{header_row}:M{header_row}" in merged
     numbers = [sheet.cell(header_row + 2, col).value for col in range(1, 14)]
     assert numbers == [f"({n})" for n in range(1, 14)]
-    rows = con.execute("select * from mart.bieu06 where period = ? order by is_total, row_no", [PERIOD]).df()
+    rows = con.execute("select * from mart.bieu06 where period_scheme = 'calendar' and period = ? order by is_total, row_no", [PERIOD]).df()
     columns = [c for c in rows.columns if re.match(r"c\d+_", c)]
     for offset, r in enumerate(rows.to_dict("records")):
         excel_row = header_row + 3 + offset
@@ -405,20 +407,21 @@ def test_bieu06_workbook(con, reports):
     assert "NGƯỜI LẬP BIỂU" in texts and "THỦ TRƯỞNG CƠ QUAN" in texts
 
 
-def test_a_figure_that_disagrees_with_its_cases_is_flagged(tmp_path):
-    warehouse = build_report_warehouse(tmp_path / "w" / "tthc.duckdb")
+def test_a_figure_that_disagrees_with_its_cases_is_flagged(report_build, tmp_path):
+    warehouse = tmp_path / "w" / "tthc.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(report_build.warehouse, warehouse)
     connection = db.connect(warehouse)
     connection.execute("update mart.bieu06 set c10_late = c10_late + 1 "
-                       "where period = '2025-Q1' and sector = 'Đăng kiểm'")
+                       "where period_scheme = 'calendar' and period = '2025-Q1' and sector = 'Đăng kiểm'")
     connection.close()
-    settings = load_settings(warehouse=warehouse, reports_dir=tmp_path / "reports", as_of=AS_OF)
-    render_all(settings)
+    settings = report_build.settings.model_copy(update={"warehouse": warehouse, "reports_dir": tmp_path / "reports"})
+    render_all(settings, grains=["quarter"])
     root = parse(tmp_path / "reports" / "scorecards" / "calendar" / "2025-Q1.html")
     cell = root.find("tr", data_sector="Đăng kiểm").find("td", data_col="c10").find("a")
     assert "mismatch" in cell.classes()
     section = root.find("section", id="chat-luong-du-lieu").clean_text()
     assert "1 số liệu không khớp" in section and "Lĩnh vực: Đăng kiểm" in section
-    shutil.rmtree(tmp_path / "reports")
 
 
 def test_missing_warehouse_is_one_clear_error(tmp_path):

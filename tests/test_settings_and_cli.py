@@ -48,3 +48,12 @@ def test_kpi_without_warehouse_fails_with_one_line(tmp_path, capsys):
     code = main(["kpi", "--period", "2025-Q1", "--warehouse", str(tmp_path / "none.duckdb")])
     err = capsys.readouterr().err.strip()
     assert code != 0 and len(err.splitlines()) == 1
+
+
+def test_scorecard_grains_is_a_list_of_known_grains():
+    from pipeline.settings import load_settings
+
+    assert load_settings().scorecard_grain_list == ["quarter", "half", "year"]
+    assert load_settings(scorecard_grains=" year, month ").scorecard_grain_list == ["month", "year"]
+    with pytest.raises(ValueError, match="quarterly is not one of month, quarter, half, year"):
+        load_settings(scorecard_grains="quarter,quarterly")

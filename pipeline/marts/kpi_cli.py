@@ -2,7 +2,7 @@
 
 Formats: ``table`` (Vietnamese headings, numbers the Vietnamese way: ``12.345``, ``95,3%``),
 ``json`` (one object per line, with exactly the column names of mart.kpi_period) and ``csv``
-(a header, then the rows).
+(a header, then the rows; text that would start a spreadsheet formula gets a leading ``'``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,22 @@ import csv
 import json
 import math
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TextIO
 
 from pipeline import db
+from pipeline.formatting import (
+    MISSING,
+    channel_vi,
+    fmt_date,
+    fmt_dates_range,
+    fmt_datetime,
+    fmt_decimal,
+    fmt_int,
+    fmt_pct,
+    last_day_of_data,
+    spreadsheet_safe,
+)
 from pipeline.periods import parse_period
 from pipeline.settings import Settings
 
@@ -62,7 +74,6 @@ LABELS_VI = {
 }
 
 DIMENSION_VI = {"unit": "Đơn vị", "sector": "Lĩnh vực", "procedure": "Mã thủ tục", "channel": "Kênh thực hiện"}
-CHANNEL_VI = {"1": "Trực tiếp", "2": "Trực tuyến", "3": "Bưu chính công ích"}
 RATE_COLUMNS = {"on_time_rate", "early_rate", "late_rate", "satisfaction_rate", "rating_coverage", "apology_rate"}
 SCORE_COLUMNS = {"score_766_progress", "score_766_satisfaction", "mean_resolution_working_days",
                  "median_resolution_working_days"}
@@ -82,37 +93,19 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def format_int_vi(value: object) -> str:
-    """12345 -> '12.345'."""
-    return "–" if _missing(value) else f"{int(value):,}".replace(",", ".")
-
-
-def format_decimal_vi(value: object, digits: int = 2) -> str:
-    """12345.678 -> '12.345,68'."""
-    if _missing(value):
-        return "–"
-    text = f"{float(value):,.{digits}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def format_rate_vi(value: object) -> str:
-    """0.953 -> '95,3%'."""
-    return "–" if _missing(value) else format_decimal_vi(float(value) * 100, 1) + "%"
-
-
 def format_value_vi(column: str, value: object) -> str:
-    """A kpi value as leadership reads it."""
+    """A kpi value as leadership reads it (formatted by :mod:`pipeline.formatting`)."""
     if column in RATE_COLUMNS:
-        return format_rate_vi(value)
+        return fmt_pct(value)
     if column in SCORE_COLUMNS:
-        return format_decimal_vi(value)
+        return fmt_decimal(value, 2)
     if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
+        return fmt_datetime(value)
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return fmt_date(value)
     if isinstance(value, bool | str) or value is None:
-        return "–" if value is None else str(value)
-    return format_int_vi(value)
+        return MISSING if value is None else str(value)
+    return fmt_int(value)
 
 
 def _plain(value: object) -> object:
@@ -139,7 +132,7 @@ def _render_table(headings: list[str], rows: list[list[str]], left_columns: int 
 
 def _dimension_label(dimension: str, value: str) -> str:
     if dimension == "channel":
-        return CHANNEL_VI.get(value, value)
+        return channel_vi(value)
     return value
 
 
@@ -178,16 +171,16 @@ def write_kpi(con, period: str, scheme: str, by: str | None, output_format: str,
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if _plain(v) is None else _plain(v) for v in row])
+            writer.writerow(["" if _plain(v) is None else spreadsheet_safe(_plain(v)) for v in row])
         return
     if output_format != "table":
         raise ValueError(f"unknown format {output_format!r}; use table, json or csv")
     total = records[0] if by is None else dict(zip(columns, kpi_rows(con, period, scheme, None)[1][0], strict=True))
     out.write(f"{total['period_name']} ({'kỳ chính thức' if scheme == 'official' else 'kỳ dương lịch'}): "
-              f"Từ ngày {total['first_day']:%d/%m/%Y} đến ngày {total['last_day']:%d/%m/%Y}\n")
-    data_until = (total["judged_at"] - timedelta(days=1)).date()
+              f"{fmt_dates_range(total['first_day'], total['last_day'])}\n")
+    data_until = last_day_of_data(total["judged_at"])
     if data_until < total["last_day"]:  # the current period, judged at the end of the as-of day
-        out.write(f"Số liệu đến hết ngày {data_until:%d/%m/%Y} (kỳ chưa kết thúc)\n")
+        out.write(f"Số liệu đến hết ngày {fmt_date(data_until)} (kỳ chưa kết thúc)\n")
     out.write("\n")
     if by is None:
         shown = [c for c in columns if c not in {"period_scheme", "period", "dimension", "dimension_value", "grain",

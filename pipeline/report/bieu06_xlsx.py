@@ -13,7 +13,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline.report.formatting import is_missing
+from pipeline.formatting import fmt_date_words, is_missing, spreadsheet_safe
 
 FORM_LABEL = "Biểu số 06/VPCP/KSTT"
 TITLE = ("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT "
@@ -41,10 +41,12 @@ def write_bieu06(path: Path, rows: list[dict], *, department: str, province: str
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    book = xlsxwriter.Workbook(str(temporary), {"in_memory": True})
+    # Text is never turned into formulas, numbers or links; every text cell also passes spreadsheet_safe.
+    book = xlsxwriter.Workbook(str(temporary), {"in_memory": True, "strings_to_formulas": False,
+                                                "strings_to_numbers": False, "strings_to_urls": False})
     book.set_properties({"title": f"{FORM_LABEL} – {period_name}", "author": department,
                          "company": f"UBND tỉnh {province}", "comments": "Sinh tự động từ kho dữ liệu TTHC"})
-    sheet = book.add_worksheet("Biểu 06")
+    sheet = SafeSheet(book.add_worksheet("Biểu 06"))
     base = {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"}
 
     def fmt(**extra):
@@ -117,7 +119,7 @@ def write_bieu06(path: Path, rows: list[dict], *, department: str, province: str
     row_index += 1
     day = today or date.today()
     sheet.merge_range(row_index, 8, row_index, 12,
-                      f"{province}, ngày {day:%d} tháng {day:%m} năm {day:%Y}", italic_center)
+                      f"{province}, {fmt_date_words(day)}", italic_center)
     row_index += 1
     sheet.merge_range(row_index, 0, row_index, 4, "NGƯỜI LẬP BIỂU", bold_center)
     sheet.merge_range(row_index, 8, row_index, 12, "THỦ TRƯỞNG CƠ QUAN", bold_center)
@@ -128,6 +130,29 @@ def write_bieu06(path: Path, rows: list[dict], *, department: str, province: str
     book.close()
     os.replace(temporary, path)
     return path
+
+
+class SafeSheet:
+    """A worksheet whose every text cell is written as a string made safe by :func:`spreadsheet_safe`."""
+
+    def __init__(self, sheet):
+        self._sheet = sheet
+
+    def __getattr__(self, name):
+        return getattr(self._sheet, name)
+
+    def write(self, row: int, col: int, value: object, style=None) -> None:
+        if isinstance(value, str):
+            self.write_string(row, col, value, style)
+        else:
+            self._sheet.write(row, col, value, style)
+
+    def write_string(self, row: int, col: int, value: str, style=None) -> None:
+        self._sheet.write_string(row, col, spreadsheet_safe(value), style)
+
+    def merge_range(self, first_row: int, first_col: int, last_row: int, last_col: int, value: str, style) -> None:
+        self._sheet.merge_range(first_row, first_col, last_row, last_col, "", style)
+        self.write_string(first_row, first_col, value, style)
 
 
 def _write_count(sheet, row: int, col: int, value: object, style) -> None:

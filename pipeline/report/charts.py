@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import textwrap
 
-from pipeline.report.formatting import fmt_pct, is_missing
+from pipeline.formatting import fmt_pct, is_missing
 
 EARLY = "#1b7837"
 ON_TIME = "#a6dba0"

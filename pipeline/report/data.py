@@ -11,9 +11,12 @@ import re
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute
 
-from pipeline.report.formatting import is_missing
+from pipeline.formatting import is_missing
 
 KPI_COUNTS = (
     "received_total", "received_online", "received_offline", "carried_over", "resolved_total", "early", "on_time",
@@ -25,16 +28,33 @@ BIEU06_FIELDS = (
     "c3_received_total", "c4_received_online", "c5_received_offline", "c6_carried_over", "c7_resolved_total",
     "c8_early", "c9_on_time", "c10_late", "c11_open_total", "c12_open_in_time", "c13_open_overdue",
 )
-CASE_COLUMNS = (
-    "case_id", "unit", "sector", "procedure_code", "procedure_name", "channel", "received_at", "due_at", "end_at",
-    "end_at_source", "paused_minutes", "supplement_count", "adjusted_end_at", "is_received_in_period",
-    "is_carried_over", "is_resolved_in_period", "timeliness_class", "is_withdrawn", "is_stopped", "late_minutes",
-    "late_working_hours", "resolution_working_days", "has_apology", "apology_timely", "reschedule_count",
-    "due_beyond_legal_limit",
-)
 CASE_FLAGS = (
     "is_received_in_period", "is_carried_over", "is_resolved_in_period", "is_withdrawn", "is_stopped",
-    "has_apology", "apology_timely", "due_beyond_legal_limit",
+    "has_apology", "due_beyond_legal_limit",
+)
+# The columns of mart.kpi_period the report reads (and digests); a column a page shows must be listed.
+KPI_READ_COLUMNS = (
+    "period_scheme", "period", "dimension", "dimension_value", "received_total", "received_online",
+    "received_offline", "carried_over", "resolved_total", "early", "on_time", "late", "withdrawn", "stopped",
+    "open_total", "open_in_time", "open_overdue", "on_time_rate", "early_rate", "ratings", "satisfied",
+    "satisfaction_rate", "grain", "period_name", "first_day", "last_day", "judged_at", "late_with_apology",
+    "apology_rate",
+)
+_KPI_SELECT = ", ".join(KPI_READ_COLUMNS)
+_KPI_MONTH_SELECT = ", ".join(f"k.{c}" for c in KPI_READ_COLUMNS)
+# Tables whose rows make the fingerprints of report files (names from code, never from data), and the
+# columns digested (None: every column).
+DIGESTED_TABLES = {"mart.kpi_period": KPI_READ_COLUMNS, "mart.objective": None, "mart.bieu06": None}
+# The columns of mart.case_timeliness the report reads (and digests).
+CASE_SOURCE_COLUMNS = (
+    "case_id", "unit", "sector", "sector_code", "procedure_code", "procedure_name", "channel", "received_at",
+    "due_at", "end_at", "end_at_source", "paused_minutes", "supplement_count", "adjusted_end_at",
+    "timeliness_class", "late_working_hours", "reschedule_count", *CASE_FLAGS,
+)
+# Case columns read as categoricals (few distinct values among many rows).
+DICTIONARY_COLUMNS = (
+    "unit", "sector", "sector_code", "procedure_code", "procedure_name", "channel", "end_at_source",
+    "timeliness_class", "id_prefix",
 )
 
 
@@ -57,6 +77,7 @@ class WarehouseData:
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
+        con.execute("set enable_progress_bar = false")  # reading a million cases must not draw on the log
         self._tables = {
             f"{schema}.{name}"
             for schema, name in con.execute(
@@ -115,11 +136,73 @@ class WarehouseData:
         return PeriodRow(r.period_scheme, r.grain, r.period, r.period_name, pd.Timestamp(r.first_day).date(),
                          pd.Timestamp(r.last_day).date(), r.judged_at, bool(r.is_complete))
 
+    def scheme_periods(self, scheme: str) -> dict[str, PeriodRow]:
+        """Every period of a scheme in core.period, by label."""
+        frame = self.frame(
+            "select period_scheme, grain, period, period_name, first_day, last_day, judged_at, is_complete "
+            "from core.period where period_scheme = $scheme",
+            {"scheme": scheme},
+        )
+        return {r.period: PeriodRow(r.period_scheme, r.grain, r.period, r.period_name,
+                                    pd.Timestamp(r.first_day).date(), pd.Timestamp(r.last_day).date(),
+                                    r.judged_at, bool(r.is_complete))
+                for r in frame.itertuples()}
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """Column names of a table and their types, in table order."""
+        schema, name = table.split(".")
+        return dict(self.con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = $s and table_name = $n order by ordinal_position",
+            {"s": schema, "n": name},
+        ).fetchall())
+
+    def _hashed(self, table: str, columns: list[str] | None = None) -> str:
+        """``hash(…)`` of a row's columns, doubles rounded to 9 decimals: parallel sums in the marts may
+        differ in the last bits from one build to the next, and that is not a change of what is shown."""
+        types = self.column_types(table)
+        parts = []
+        for column in columns or list(types):
+            if not re.fullmatch(r"\w+", column):
+                raise ValueError(f"{table}: unexpected column name {column!r}")
+            quoted = f'"{column}"'
+            parts.append(f"round({quoted}, 9)" if types.get(column) in ("DOUBLE", "FLOAT", "REAL") else quoted)
+        return f"hash({', '.join(parts)})"
+
+    def period_digests(self, table: str, scheme: str) -> dict[str, str]:
+        """A digest of every row of a mart table, per period of a scheme (row count and a sum of row hashes).
+
+        Rows are hashed whole, in any order; a table that does not exist gives no digests.
+        """
+        if table not in DIGESTED_TABLES:
+            raise ValueError(f"no digest of {table}")
+        if not self.has(table):
+            return {}
+        columns = DIGESTED_TABLES[table]
+        rows = self.con.execute(
+            f"select period, count(*), sum({self._hashed(table, columns)}::hugeint)::varchar from {table} "
+            "where period_scheme = $scheme group by period",
+            {"scheme": scheme},
+        ).fetchall()
+        return {period: f"{count}:{total}" for period, count, total in rows}
+
+    def case_digests(self, scheme: str, periods: list[str]) -> dict[str, str]:
+        """A digest of the case rows :meth:`cases_of_periods` reads, per period (only the columns it reads)."""
+        available = self.columns("mart.case_timeliness")
+        hashed = self._hashed("mart.case_timeliness", [c for c in CASE_SOURCE_COLUMNS if c in available])
+        rows = self.con.execute(
+            f"select period, count(*), sum({hashed}::hugeint)::varchar from mart.case_timeliness "
+            "where period_scheme = $scheme and list_contains($periods, period) "
+            "and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false)) group by period",
+            {"scheme": scheme, "periods": list(periods)},
+        ).fetchall()
+        return {period: f"{count}:{total}" for period, count, total in rows}
+
     # --- measures -------------------------------------------------------------------------------
     def kpi(self, scheme: str, period: str, dimension: str = "all") -> pd.DataFrame:
         """Rows of mart.kpi_period of one period and dimension."""
         return self.frame(
-            "select * from mart.kpi_period where period_scheme = $scheme and period = $period "
+            f"select {_KPI_SELECT} from mart.kpi_period where period_scheme = $scheme and period = $period "
             "and dimension = $dimension order by dimension_value",
             {"scheme": scheme, "period": period, "dimension": dimension},
         )
@@ -127,7 +210,7 @@ class WarehouseData:
     def kpi_row(self, scheme: str, period: str, dimension: str = "all", value: str = "all") -> dict | None:
         """One row of mart.kpi_period as a dict, or None."""
         frame = self.frame(
-            "select * from mart.kpi_period where period_scheme = $scheme and period = $period "
+            f"select {_KPI_SELECT} from mart.kpi_period where period_scheme = $scheme and period = $period "
             "and dimension = $dimension and dimension_value is not distinct from $value",
             {"scheme": scheme, "period": period, "dimension": dimension, "value": value},
         )
@@ -137,8 +220,8 @@ class WarehouseData:
                    value: str | None = "all") -> pd.DataFrame:
         """Monthly rows of mart.kpi_period whose months start within first_day..last_day, oldest first."""
         return self.frame(
-            """
-            select k.*, p.first_day as month_first_day, p.period_name as month_name
+            f"""
+            select {_KPI_MONTH_SELECT}, p.first_day as month_first_day, p.period_name as month_name
             from mart.kpi_period k
             join core.period p on p.period_scheme = k.period_scheme and p.period = k.period
             where k.period_scheme = $scheme and p.grain = 'month' and p.first_day between $first and $last
@@ -178,21 +261,51 @@ class WarehouseData:
             {"scheme": scheme, "period": period},
         )
 
-    def cases(self, scheme: str, period: str) -> pd.DataFrame:
-        """Cases of a period's workload (received in it or carried over into it), from mart.case_timeliness."""
+    def cases_of_periods(self, scheme: str, periods: list[str]) -> dict[str, pd.DataFrame]:
+        """Cases of the periods' workloads (received in a period or carried over into it), from mart.case_timeliness.
+
+        One frame per period, one row per case in receipt order; case codes in Unicode NFC (other texts are
+        normalised where they are grouped); flags never NULL; ``channel`` as text (``'1'``, ``'2'``, ``'3'``);
+        low-cardinality texts as pandas categoricals. The case code is also split into ``id_prefix``,
+        ``id_width`` and ``id_number`` (``H55.000123`` → ``H55.``, 6, 123: the trailing digits, at most 15; a
+        code not ending in a digit has width 0). The periods are read in one query; text work is done by Arrow.
+        """
         available = self.columns("mart.case_timeliness")
-        extras = [c for c in ("sector_code",) if c in available]
-        columns = ", ".join((*CASE_COLUMNS, *extras))
-        frame = self.frame(
-            f"select {columns} from mart.case_timeliness where period_scheme = $scheme and period = $period "
-            "and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false)) "
-            "order by received_at, case_id",
-            {"scheme": scheme, "period": period},
+        columns = ", ".join(
+            "cast(channel as varchar) as channel" if c == "channel"
+            else f"coalesce({c}, false) as {c}" if c in CASE_FLAGS
+            else c if c in available else f"null::varchar as {c}"
+            for c in CASE_SOURCE_COLUMNS
         )
-        for flag in CASE_FLAGS:
-            frame[flag] = frame[flag].fillna(False).astype(bool)
-        frame["channel"] = frame["channel"].map(_channel_key)
-        return frame
+        table = self.con.sql(
+            f"select period, {columns} from mart.case_timeliness "
+            "where period_scheme = $scheme and list_contains($periods, period) "
+            "and (coalesce(is_received_in_period, false) or coalesce(is_carried_over, false)) "
+            "order by period, received_at, case_id",
+            params={"scheme": scheme, "periods": list(periods)},
+        ).to_arrow_table()
+        ids = pyarrow.compute.utf8_normalize(table.column("case_id"), "NFC")
+        parts = pyarrow.compute.extract_regex(ids, r"^(?P<prefix>(?s:.)*?)(?P<digits>\d{0,15})$")
+        digits = pyarrow.compute.struct_field(parts, "digits")
+        width = pyarrow.compute.utf8_length(digits)
+        number = pyarrow.compute.cast(pyarrow.compute.if_else(pyarrow.compute.greater(width, 0), digits, "0"),
+                                      pyarrow.int64())
+        channel = pyarrow.compute.replace_substring_regex(table.column("channel"), r"\.0$", "")
+        table = (table.set_column(table.schema.get_field_index("case_id"), "case_id", ids)
+                 .set_column(table.schema.get_field_index("channel"), "channel", channel)
+                 .append_column("id_prefix", pyarrow.compute.struct_field(parts, "prefix"))
+                 .append_column("id_width", width)
+                 .append_column("id_number", number))
+        for name in DICTIONARY_COLUMNS:
+            position = table.schema.get_field_index(name)
+            table = table.set_column(position, name, pyarrow.compute.dictionary_encode(table.column(name)))
+        frame = table.to_pandas()
+        labels = frame.pop("period").to_numpy(dtype=object)
+        out = {}
+        for period in periods:
+            first, last = np.searchsorted(labels, period, "left"), np.searchsorted(labels, period, "right")
+            out[period] = frame.iloc[first:last].reset_index(drop=True)
+        return out
 
     # --- data quality ---------------------------------------------------------------------------
     def data_freshness(self) -> dict:
@@ -306,13 +419,6 @@ def summarise_reasons(frame: pd.DataFrame, limit: int = 12) -> list[dict]:
         out.append({"reason": f"Lý do khác ({len(rest)} loại)", "rows": int(rest["rows"].sum()),
                     "files": int(frame[frame["reason_vi"].isin(rest["reason_vi"])]["source_file"].nunique())})
     return out
-
-
-def _channel_key(value: object) -> str | None:
-    if is_missing(value):
-        return None
-    key = str(value).strip()
-    return key[:-2] if key.endswith(".0") else key
 
 
 def _clean(row: dict) -> dict:

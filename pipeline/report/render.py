@@ -1,13 +1,14 @@
-"""Quarterly scorecards for leadership: offline Vietnamese HTML with Plotly charts, Biểu 06 as Excel.
+"""Scorecards for leadership: offline Vietnamese HTML with Plotly charts, Biểu 06 as Excel, case lists.
 
 ``render_all`` reads the warehouse read-only and writes, under ``settings.reports_dir``::
 
-    index.html                                        every period of the scheme, newest first
+    index.html                                        every period of the scheme, newest first, by grain
     scorecards/<scheme>/<period>.html                 one scorecard per period
     scorecards/<scheme>/<period>/<unit-slug>.html     one per unit (units=True)
     bieu06/<scheme>/<period>.xlsx                     Biểu số 06/VPCP/KSTT
-    cases/<scheme>/<period>/<slug>.html               the cases behind every count
-    assets/plotly.min.js, assets/scorecard.css        shared by every page, referenced relatively
+    cases/index.html                                  the one case-list viewer (see caselists.py)
+    cases/<scheme>/<period>.js                        the cases behind every count of a period
+    assets/plotly.min.js, assets/scorecard.css, assets/cases.js   shared, referenced relatively
 
 plotly.min.js (4.8 MB) is shipped once in ``assets/`` rather than inlined into each page: a
 scorecard is then about 100 kB, and a folder of scorecards to e-mail carries the library once.
@@ -17,39 +18,56 @@ Files are written to a temporary name and renamed, so a reader never sees half a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
 import pandas as pd
 import plotly
+from markupsafe import Markup
 
 from pipeline.db import connect_existing
-from pipeline.periods import parse_period, period_containing
-from pipeline.report import charts
-from pipeline.report.bieu06_xlsx import write_bieu06
-from pipeline.report.caselists import ALL, FILTERS, UNKNOWN, PeriodCaseLists, Slice, late_case_rows, rel
-from pipeline.report.data import BIEU06_COLUMNS, BIEU06_FIELDS, PeriodRow, WarehouseData
-from pipeline.report.formatting import (
+from pipeline.formatting import (
     GRAIN_VI,
     SCHEME_VI,
     fmt_count_change,
     fmt_date,
+    fmt_dates_range,
     fmt_datetime,
     fmt_int,
     fmt_late,
     fmt_number,
+    fmt_number_short,
     fmt_pct,
     fmt_pct_against,
     fmt_pp,
     is_missing,
+    last_day_of_data,
     nfc,
     slugify,
     yes_no,
 )
+from pipeline.periods import GRAINS, SCHEMES, parse_period, period_containing
+from pipeline.report import charts
+from pipeline.report.bieu06_xlsx import write_bieu06
+from pipeline.report.caselists import (
+    ALL,
+    UNKNOWN,
+    VIEWER_PAGE,
+    PeriodCaseLists,
+    Slice,
+    data_file,
+    late_case_rows,
+    rel,
+    viewer_config,
+)
+from pipeline.report.data import BIEU06_COLUMNS, BIEU06_FIELDS, PeriodRow, WarehouseData
+from pipeline.report.manifest import Manifest, code_version, fingerprint
 
 TEMPLATES = Path(__file__).parent / "templates"
 ASSETS = Path(__file__).parent / "assets"
@@ -84,7 +102,7 @@ END_RULE_SHORT = {
 def early_rule_vi(settings) -> tuple[str, str]:
     """The early rule in Vietnamese: (full sentence, short form)."""
     if settings.early_rule == "working_hours":
-        hours = fmt_number(settings.early_working_hours, 1).removesuffix(",0")
+        hours = fmt_number_short(settings.early_working_hours, 1)
         return (f"Trước hạn: kết thúc sớm hơn thời điểm hẹn trả ít nhất {hours} giờ làm việc.",
                 f"trước hạn = sớm ít nhất {hours} giờ làm việc")
     if settings.early_rule == "half_day":
@@ -138,6 +156,21 @@ class Scope:
     unit_slug: str | None = None
 
 
+@dataclass(frozen=True)
+class PeriodFiles:
+    """The files of one period, relative to the reports folder."""
+
+    scorecard: str
+    xlsx: str
+    cases: str
+    unit_pages: dict[str, str]
+
+    @property
+    def pages(self) -> list[str]:
+        """The scorecard, the Biểu 06 workbook and the unit scorecards."""
+        return [self.scorecard, self.xlsx, *self.unit_pages.values()]
+
+
 @dataclass
 class Tile:
     measure: str
@@ -162,13 +195,15 @@ def _atomic_write(path: Path, text: str) -> Path:
     return path
 
 
-def _copy_if_changed(source: Path, target: Path) -> Path:
+def _copy_if_changed(source: Path, target: Path) -> bool:
+    """Copy a file unless the target has the same bytes; whether it was copied."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists() or _digest(target) != _digest(source):
-        temporary = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-    return target
+    if target.exists() and _digest(target) == _digest(source):
+        return False
+    temporary = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, temporary)
+    os.replace(temporary, target)
+    return True
 
 
 def _digest(path: Path) -> str:
@@ -236,6 +271,8 @@ class Renderer:
         self.quality = wh.data_quality()
         self.generated_at = datetime.now()
         self.written: list[Path] = []
+        self.all_periods = wh.scheme_periods(self.scheme)
+        self.code_version = code_version()
 
     # --- pages ----------------------------------------------------------------------------------
     def write_page(self, page: str, template: str, **context) -> Path:
@@ -249,57 +286,115 @@ class Renderer:
         return path
 
     def copy_assets(self) -> None:
-        self.written.append(_copy_if_changed(PLOTLY_JS, self.out / "assets" / "plotly.min.js"))
-        for asset in sorted(ASSETS.glob("*")):
-            if asset.is_file():
-                self.written.append(_copy_if_changed(asset, self.out / "assets" / asset.name))
+        """plotly.min.js and this package's assets, copied when they differ from the reports folder's."""
+        sources = [(PLOTLY_JS, "plotly.min.js"), *((a, a.name) for a in sorted(ASSETS.glob("*")) if a.is_file())]
+        for source, name in sources:
+            if _copy_if_changed(source, self.out / "assets" / name):
+                self.written.append(self.out / "assets" / name)
 
     # --- one period ---------------------------------------------------------------------------
-    def render_period(self, period: PeriodRow, units: bool) -> dict:
-        """Scorecard(s), case lists and Biểu 06 of one period; returns the index entry."""
-        lists = PeriodCaseLists(self.scheme, period.label, self.wh.cases(self.scheme, period.label))
-        department_page = f"scorecards/{self.scheme}/{period.label}.html"
-        xlsx_page = f"bieu06/{self.scheme}/{period.label}.xlsx"
-        bieu06 = [r for r in self.wh.bieu06(self.scheme, period.label).to_dict("records")]
-        unit_values = [v for v in self.wh.kpi(self.scheme, period.label, "unit")["dimension_value"].tolist()]
-        unit_slugs = _unique_slugs(unit_values)
-        unit_pages = {v: f"scorecards/{self.scheme}/{period.label}/{unit_slugs[v]}.html" for v in unit_values}
-
-        scopes = [Scope("all", "all", ALL, "Toàn cơ quan", department_page)]
+    def period_files(self, period: PeriodRow, units: bool) -> PeriodFiles:
+        """The files of a period (relative to the reports folder)."""
+        unit_pages = {}
         if units:
-            scopes += [Scope("unit", v, (("unit", v),), v, unit_pages[v], unit_slugs[v]) for v in unit_values]
-        entry = None
-        for scope in scopes:
-            context = self.scorecard_context(period, scope, lists, bieu06, xlsx_page,
-                                             unit_pages if units else {})
-            self.write_page(scope.page, "scorecard.html.j2", **context)
-            if scope.dimension == "all":
-                entry = {"period": period, "page": department_page, "xlsx": xlsx_page,
-                         "kpi": context["kpi"], "tiles": context["tiles"], "units": []}
-            else:
-                entry["units"].append({"name": scope.name, "page": scope.page, "tiles": context["tiles"]})
+            unit_values = self.wh.kpi(self.scheme, period.label, "unit")["dimension_value"].tolist()
+            slugs = _unique_slugs(unit_values)
+            unit_pages = {v: f"scorecards/{self.scheme}/{period.label}/{slugs[v]}.html" for v in unit_values}
+        return PeriodFiles(scorecard=f"scorecards/{self.scheme}/{period.label}.html",
+                           xlsx=f"bieu06/{self.scheme}/{period.label}.xlsx",
+                           cases=data_file(self.scheme, period.label), unit_pages=unit_pages)
 
-        self.written.append(write_bieu06(
-            self.out / xlsx_page, bieu06, department=self.settings.department_name,
-            province=self.settings.province_name, period_name=period.name, dates_text=_dates_text(period),
-            today=self.settings.effective_as_of,
-        ))
-        self.write_case_lists(period, lists, department_page)
+    def render_period(self, period: PeriodRow, files: PeriodFiles, cases: pd.DataFrame, *, pages: bool = True,
+                      case_data: bool = True) -> dict | None:
+        """A period's scorecard(s) and Biểu 06 (``pages``) and its case-data file (``case_data``), from its
+        cases; returns the index entry when the pages were made."""
+        lists = PeriodCaseLists(self.scheme, period.label, cases)
+        entry = None
+        if pages:
+            bieu06 = self.wh.bieu06(self.scheme, period.label).to_dict("records")
+            scopes = [Scope("all", "all", ALL, "Toàn cơ quan", files.scorecard)]
+            scopes += [Scope("unit", v, (("unit", v),), v, page, page.rsplit("/", 1)[1].removesuffix(".html"))
+                       for v, page in files.unit_pages.items()]
+            for scope in scopes:
+                context = self.scorecard_context(period, scope, lists, bieu06, files.xlsx, files.unit_pages)
+                self.write_page(scope.page, "scorecard.html.j2", **context)
+                if scope.dimension == "all":
+                    entry = {"period": period, "page": files.scorecard, "xlsx": files.xlsx,
+                             "kpi": context["kpi"], "tiles": context["tiles"], "units": []}
+                else:
+                    entry["units"].append({"name": scope.name, "page": scope.page, "tiles": context["tiles"]})
+            self.written.append(write_bieu06(
+                self.out / files.xlsx, bieu06, department=self.settings.department_name,
+                province=self.settings.province_name, period_name=period.name, dates_text=_dates_text(period),
+                today=last_day_of_data(period.judged_at) or period.last_day,
+            ))
+        if case_data:
+            self.write_case_data(period, lists, files.scorecard)
         return entry
 
-    def write_case_lists(self, period: PeriodRow, lists: PeriodCaseLists, scorecard_page: str) -> None:
-        folder = self.out / lists.folder
-        keep = set()
-        for slice_, slug in list(lists.slugs.items()):
-            page = f"{lists.folder}/{slug}.html"
-            context = lists.page_context(slice_)
-            self.write_page(page, "cases.html.j2", period=period, dates_text=_dates_text(period),
-                            scorecard=rel(page, scorecard_page), all_filters=FILTERS, **context)
-            keep.add(f"{slug}.html")
-        if folder.exists():
-            for stale in folder.glob("*.html"):
-                if stale.name not in keep:
-                    stale.unlink()
+    def index_entry(self, period: PeriodRow, files: PeriodFiles) -> dict:
+        """The index row of a period whose pages were not rewritten (its tiles from the marts)."""
+        def figure(filter_id: str, value: object, slice_: Slice = ALL) -> object:
+            return value
+
+        def tiles(dimension: str, value: str) -> list[Tile]:
+            kpi = self.wh.kpi_row(self.scheme, period.label, dimension, value) or {}
+            previous = self._previous(period)
+            kpi_prev = self.wh.kpi_row(self.scheme, previous.label, dimension, value) if previous else None
+            objectives = self.wh.objectives(self.scheme, period.label, dimension, value)
+            return self._tiles(kpi, kpi_prev, objectives, previous, figure)
+
+        return {"period": period, "page": files.scorecard, "xlsx": files.xlsx,
+                "kpi": self.wh.kpi_row(self.scheme, period.label) or {}, "tiles": tiles("all", "all"),
+                "units": [{"name": v, "page": page, "tiles": tiles("unit", v)} for v, page in files.unit_pages.items()]}
+
+    def write_case_data(self, period: PeriodRow, lists: PeriodCaseLists, scorecard_page: str) -> Path:
+        """The period's case-data file for the case-list viewer."""
+        meta = {"period_name": period.name, "dates_text": _dates_text(period), "scorecard": scorecard_page,
+                "status_text": _period_status(period) or ""}
+        path = _atomic_write(self.out / data_file(self.scheme, period.label), lists.data_js(meta))
+        self.written.append(path)
+        return path
+
+    def render_viewer(self) -> Path:
+        """The one case-list viewer page, ``cases/index.html``."""
+        config = json.dumps(viewer_config(), ensure_ascii=False).replace("<", "\\u003c")
+        return self.write_page(VIEWER_PAGE, "cases.html.j2", config_json=Markup(config))
+
+    # --- fingerprints -----------------------------------------------------------------------------
+    def month_window(self, period: PeriodRow) -> list:
+        """The 12 months the scorecard's monthly charts show, oldest first (ending with the period's last)."""
+        months = [period_containing(period.last_day, "month", self.scheme)]
+        for _ in range(11):
+            months.insert(0, months[0].previous())
+        return months
+
+    def fingerprints(self, periods: list[PeriodRow], units: bool) -> dict[str, tuple[str, str]]:
+        """For each period, the fingerprints of its case data and of its pages: everything each shows."""
+        labels = [p.label for p in periods]
+        cases = self.wh.case_digests(self.scheme, labels)
+        kpi = self.wh.period_digests("mart.kpi_period", self.scheme)
+        objectives = self.wh.period_digests("mart.objective", self.scheme)
+        bieu06 = self.wh.period_digests("mart.bieu06", self.scheme)
+        shown = {"department": self.settings.department_name, "province": self.settings.province_name,
+                 "scheme": self.scheme, "rules": self.rules, "units": units}
+
+        def row(label: str | None) -> dict | None:
+            found = self.all_periods.get(label) if label else None
+            return None if found is None else asdict(found)
+
+        out = {}
+        for period in periods:
+            previous = self._previous_label(period)
+            months = [m.label for m in self.month_window(period)]
+            case_print = fingerprint(self.code_version, "cases", self.scheme, row(period.label), cases.get(period.label))
+            page_print = fingerprint(
+                self.code_version, "pages", shown, row(period.label), row(previous), cases.get(period.label),
+                kpi.get(period.label), kpi.get(previous), objectives.get(period.label), bieu06.get(period.label),
+                [(row(m), kpi.get(m)) for m in months],
+            )
+            out[period.label] = (case_print, page_print)
+        return out
 
     # --- scorecard context ----------------------------------------------------------------------
     def scorecard_context(self, period: PeriodRow, scope: Scope, lists: PeriodCaseLists, bieu06: list[dict],
@@ -356,14 +451,17 @@ class Renderer:
             "index_href": rel(page, "index.html"),
             "unit_links": [{"name": n, "href": rel(page, p)} for n, p in unit_pages.items()],
             "status_text": _period_status(period),
+            "data_until": fmt_date(last_day_of_data(period.judged_at) or period.last_day),
         }
 
-    def _previous(self, period: PeriodRow) -> PeriodRow | None:
+    def _previous_label(self, period: PeriodRow) -> str | None:
         try:
-            label = parse_period(period.label, self.scheme).previous().label
+            return parse_period(period.label, self.scheme).previous().label
         except ValueError:
             return None
-        return self.wh.period(self.scheme, label)
+
+    def _previous(self, period: PeriodRow) -> PeriodRow | None:
+        return self.all_periods.get(self._previous_label(period))
 
     def _tiles(self, kpi: dict, kpi_prev: dict | None, objectives: dict, previous: PeriodRow | None, link) -> list:
         tiles = []
@@ -535,10 +633,8 @@ class Renderer:
 
     # --- charts ---------------------------------------------------------------------------------
     def _months(self, period: PeriodRow, scope: Scope) -> tuple[list[dict], set[str]]:
-        last_month = period_containing(period.last_day, "month", self.scheme)
-        first = last_month
-        for _ in range(11):
-            first = first.previous()
+        window = self.month_window(period)
+        first, last_month = window[0], window[-1]
         frame = self.wh.kpi_months(self.scheme, first.first_day, last_month.first_day, scope.dimension, scope.value)
         by_channel = {}
         if scope.dimension == "all":
@@ -612,25 +708,38 @@ def _chart_counts(r: dict) -> dict:
 
 
 def _dates_text(period: PeriodRow) -> str:
-    return f"Từ ngày {fmt_date(period.first_day)} đến ngày {fmt_date(period.last_day)}"
+    return fmt_dates_range(period.first_day, period.last_day)
 
 
 def _period_status(period: PeriodRow) -> str | None:
     if period.is_complete:
         return None
-    judged = pd.Timestamp(period.judged_at).to_pydatetime() if not is_missing(period.judged_at) else None
-    if judged is None:
+    last_day = last_day_of_data(period.judged_at)
+    if last_day is None:
         return "Kỳ báo cáo chưa kết thúc."
-    last_day = (judged - timedelta(minutes=1)).date() if judged.time() == datetime.min.time() else judged.date()
     return f"Kỳ báo cáo chưa kết thúc: số liệu tính đến hết ngày {fmt_date(last_day)}."
 
 
-def render_all(settings, grains: list[str] | None = None, units: bool = False) -> list[Path]:
-    """Render the index, the scorecards of every period of the grains, Biểu 06 workbooks and case lists.
+def scorecard_grains(settings, grains: list[str] | None = None) -> list[str]:
+    """The grains to render: those asked for, else the settings' ``scorecard_grains``; in period order."""
+    chosen = set(grains or settings.scorecard_grain_list)
+    unknown = chosen - set(GRAINS)
+    if unknown:
+        raise ValueError(f"unknown grain {', '.join(sorted(unknown))}; use {', '.join(GRAINS)}")
+    return [g for g in GRAINS if g in chosen]
 
-    Reads ``settings.warehouse`` read-only; writes under ``settings.reports_dir``; returns the written paths.
+
+def render_all(settings, grains: list[str] | None = None, units: bool = False) -> list[Path]:
+    """Render the index, the case-list viewer, and the scorecards, Biểu 06 workbooks and case data of every
+    period of the grains (default: ``settings.scorecard_grains``) in ``settings.period_scheme``.
+
+    Reads ``settings.warehouse`` read-only and writes under ``settings.reports_dir``, which may hold an
+    earlier render: a period's pages and case data are rewritten only when what they show changed (see
+    :mod:`pipeline.report.manifest`); files of periods that no longer exist are deleted. The index, the
+    viewer and the manifest are always rewritten. Returns the paths written (or copied) by this run.
     """
-    grains = list(dict.fromkeys(grains or [settings.scorecard_grain]))
+    grains = scorecard_grains(settings, grains)
+    out = Path(settings.reports_dir)
     con = connect_existing(settings.warehouse)
     try:
         wh = WarehouseData(con)
@@ -639,11 +748,84 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
         if missing:
             raise RuntimeError(f"{settings.warehouse}: no {', '.join(missing)} yet; run 'tthc run' first")
         renderer = Renderer(settings, wh)
+        scheme = renderer.scheme
         renderer.copy_assets()
-        entries = [renderer.render_period(period, units) for period in wh.periods(settings.period_scheme, grains)]
-        renderer.render_index([e for e in entries if e], grains)
+        renderer.render_viewer()
+        existing = [p for each in SCHEMES for p in wh.periods(each, list(GRAINS))]
+        periods = [p for p in existing if p.scheme == scheme and p.grain in grains]
+        old = Manifest.load(out)
+        new = Manifest(code_version=renderer.code_version)
+        prints = renderer.fingerprints(periods, units)
+        entries: dict[str, dict] = {}
+        for grain in grains:  # one query per grain reads the cases of the periods to render
+            batch = [p for p in periods if p.grain == grain]
+            plan = {}
+            for period in batch:
+                files = renderer.period_files(period, units)
+                case_print, page_print = prints[period.label]
+                plan[period.label] = (files, not old.unchanged(out, files.pages, page_print),
+                                      not old.unchanged(out, [files.cases], case_print))
+                new.record(files.pages, scheme, period.label, "pages", page_print)
+                new.record([files.cases], scheme, period.label, "cases", case_print)
+            todo = [p.label for p in batch if plan[p.label][1] or plan[p.label][2]]
+            frames = wh.cases_of_periods(scheme, todo) if todo else {}
+            for period in batch:
+                files, pages, case_data = plan[period.label]
+                entry = None
+                if pages or case_data:
+                    entry = renderer.render_period(period, files, frames.pop(period.label), pages=pages,
+                                                   case_data=case_data)
+                entries[period.label] = entry or renderer.index_entry(period, files)
+        renderer.render_index([entries[p.label] for p in periods], grains)
+        _remove_stale(out, old, new, {(p.scheme, p.label) for p in existing}, {p.label for p in periods},
+                      scheme)
+        new.save(out)
     finally:
         con.close()
     return renderer.written
 
 
+_PERIOD_FILE = re.compile(
+    r"^(?:scorecards/(?P<s1>\w+)/(?P<p1>[\w-]+?)(?:\.html|/[^/]+\.html)"
+    r"|bieu06/(?P<s2>\w+)/(?P<p2>[\w-]+?)\.xlsx|cases/(?P<s3>\w+)/(?P<p3>[\w-]+?)(?:\.js|/.*))$"
+)
+
+
+def _period_of(path: str) -> tuple[str, str] | None:
+    """(scheme, period) of a report file's path (relative to the reports folder), or None."""
+    match = _PERIOD_FILE.match(path)
+    if not match:
+        return None
+    scheme = match["s1"] or match["s2"] or match["s3"]
+    return scheme, match["p1"] or match["p2"] or match["p3"]
+
+
+def _remove_stale(out: Path, old: Manifest, new: Manifest, existing: set[tuple[str, str]],
+                  rendered: set[str], scheme: str) -> None:
+    """Delete report files of periods that no longer exist, and files of rendered periods that this render
+    did not produce (a unit gone, unit pages no longer asked for, case lists of an older layout).
+
+    Files of existing periods of other grains or schemes are kept, and stay in the manifest.
+    """
+    for folder in ("scorecards", "bieu06", "cases"):
+        root = out / folder
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*"), reverse=True):
+            relative = path.relative_to(out).as_posix()
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+                continue
+            if relative in new.files or relative == VIEWER_PAGE:
+                continue
+            owner = _period_of(relative)
+            if owner is None:
+                if path.name.startswith(".") and path.name.endswith(".tmp"):
+                    path.unlink()  # left by an interrupted render
+                continue
+            legacy = folder == "cases" and relative.count("/") > 2  # per-slice case pages of an older layout
+            if legacy or owner not in existing or (owner[0] == scheme and owner[1] in rendered):
+                path.unlink()
+            elif relative in old.files:
+                new.files[relative] = old.files[relative]

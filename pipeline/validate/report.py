@@ -15,6 +15,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipeline import db
+from pipeline.formatting import fmt_datetime, fmt_int
 from pipeline.validate.suites import SUITE_NAMES, load_suite_specs
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -22,20 +23,6 @@ SEVERITY_LABELS = {"reject_row": "Cách ly dòng", "finding": "Ghi nhận", "rej
 SUCCESS_LABELS = {True: "Đạt", False: "Không đạt", None: "Không kiểm tra"}
 STATUS_LABELS = {"loaded": "Đã nhận", "ok": "Đạt", "rejected": "Bị loại", "already_ingested": "Đã nhận trước đó"}
 SUMMARY_COLUMNS = ["source_file", "expectation", "field", "reason", "rows"]
-
-
-def vn_int(value) -> str:
-    """12345 → '12.345'; missing → '–'."""
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{int(value):,}".replace(",", ".")
-
-
-def vn_percent(value) -> str:
-    """0.953 → '95,3%'; missing → '–'."""
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{value * 100:.1f}%".replace(".", ",")
 
 
 def _generalise(reason: object) -> str:
@@ -98,8 +85,8 @@ def _result_rows(results: pd.DataFrame, specs) -> list[dict]:
                     "description": spec.description_vi if spec else "",
                     "success": SUCCESS_LABELS[success],
                     "success_class": {True: "ok", False: "bad", None: "skip"}[success],
-                    "element_count": vn_int(record.get("element_count")),
-                    "unexpected_count": vn_int(record.get("unexpected_count")),
+                    "element_count": fmt_int(record.get("element_count")),
+                    "unexpected_count": fmt_int(record.get("unexpected_count")),
                 })
             rows.sort(key=lambda r: r["order"])
             failed = sum(1 for r in rows if r["success_class"] == "bad")
@@ -140,7 +127,7 @@ def write_validation_report(
             "expectation": r.get("expectation") or "",
             "field": r.get("field") or "",
             "reason": r.get("reason") or "",
-            "rows": vn_int(r.get("rows")),
+            "rows": fmt_int(r.get("rows")),
         }
         for r in summary.to_dict("records")
     ]
@@ -151,9 +138,9 @@ def write_validation_report(
                 "file": str(r.get("source_file") or r.get("file_path") or ""),
                 "status": STATUS_LABELS.get(r.get("status"), r.get("status") or ""),
                 "status_class": "bad" if r.get("status") == "rejected" else "ok",
-                "rows": vn_int(r.get("rows_read", r.get("rows"))),
-                "quarantined": vn_int(r.get("rows_quarantined")),
-                "findings": vn_int(r.get("findings")),
+                "rows": fmt_int(r.get("rows_read", r.get("rows"))),
+                "quarantined": fmt_int(r.get("rows_quarantined")),
+                "findings": fmt_int(r.get("findings")),
                 "reason": r.get("reason") if r.get("reason") is not None and not pd.isna(r.get("reason")) else "",
             })
     result_files = _result_rows(results, specs)
@@ -182,13 +169,13 @@ def write_validation_report(
     ]
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
     html = environment.get_template("validation.html.j2").render(
-        generated_at=datetime.now().strftime("%d/%m/%Y %H:%M"),
+        generated_at=fmt_datetime(datetime.now()),
         files=file_rows,
         rejected=sum(1 for f in file_rows if f["status_class"] == "bad"),
         result_files=result_files,
-        total_results=vn_int(total_results),
-        failed_results=vn_int(failed_results),
-        quarantined=vn_int(sum(int(r) for r in summary["rows"]) if len(summary) else 0),
+        total_results=fmt_int(total_results),
+        failed_results=fmt_int(failed_results),
+        quarantined=fmt_int(sum(int(r) for r in summary["rows"]) if len(summary) else 0),
         summary=summary_rows,
         catalogue=catalogue,
     )

@@ -1,0 +1,31 @@
+"""Shared fixtures: the report warehouse is built once per test session by the real pipeline and rendered once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from report_fixtures import build_report_warehouse
+
+from pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class ReportBuild:
+    """The fixture warehouse, the settings that point at it and one render of every report page."""
+
+    settings: Settings
+    warehouse: Path
+    reports: Path
+    written: list[Path]
+
+
+@pytest.fixture(scope="session")
+def report_build(tmp_path_factory) -> ReportBuild:
+    """Exports written in code → ``ingest_and_build`` → ``render_all(units=True)``; shared, never modified."""
+    from pipeline.report import render_all
+
+    settings = build_report_warehouse(tmp_path_factory.mktemp("report-build"))
+    written = render_all(settings, units=True)
+    return ReportBuild(settings, settings.warehouse, settings.reports_dir, written)
