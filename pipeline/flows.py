@@ -7,7 +7,8 @@ The stages own the work: :mod:`pipeline.ingest.stage` (discover → read → che
 :mod:`pipeline.warehouse.build`, :mod:`pipeline.report`, :mod:`pipeline.warnings`; the run record, the lock
 and the staged publish are :mod:`pipeline.publish`. Ingest groups are mapped with the flow's task runner
 (threads; ``DaskTaskRunner`` from prefect-dask works unchanged, each group being a pure function of its
-files and the settings). Reading a file's bytes is retried on transient I/O errors.
+files and the settings). Reading a file's bytes is retried on transient I/O errors (in the stage, per file:
+one Prefect task per file would cost more than hashing it).
 """
 
 # No `from __future__ import annotations` here: Prefect validates the flow's parameters from its
@@ -30,7 +31,12 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from pipeline import publish, runtime  # noqa: E402
 from pipeline.ingest import stage  # noqa: E402
+from pipeline.notify import deliveries_line, send_warning_emails  # noqa: E402
+from pipeline.report import render  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
+from pipeline.validate.report import write_warehouse_validation_report  # noqa: E402
+from pipeline.warehouse.build import build_warehouse  # noqa: E402
+from pipeline.warnings import load_warnings, write_warning_reports  # noqa: E402
 
 FLOW_NAME = "nightly"
 DEPLOYMENT_NAME = "tthc-nightly"
@@ -50,20 +56,12 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
         return logging.getLogger("pipeline.flows")
 
 
-def _transient_io(task, task_run, state) -> bool:
-    """Retry reading a file on I/O errors that can pass (network share, NFS), not on missing files."""
-    exc = state.data
-    permanent = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
-    return isinstance(exc, OSError) and not isinstance(exc, permanent)
-
-
 # --- tasks -----------------------------------------------------------------------------------------
 
 
-@task(name="hash-export", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_transient_io,
-      cache_policy=NO_CACHE)
-def hash_task(path: Path) -> str:
-    return stage.hash_file(path, attempts=1)
+@task(name="plan-ingest", cache_policy=NO_CACHE)
+def plan_task(settings: Settings, run_id: str) -> stage.IngestPlan:
+    return stage.prepare(settings, None, run_id, WORKERS)
 
 
 @task(name="ingest-group", cache_policy=NO_CACHE)
@@ -73,37 +71,27 @@ def ingest_group_task(group: list, settings: Settings, run_id: str) -> stage.Gro
 
 @task(name="build-warehouse", cache_policy=NO_CACHE)
 def build_task(settings: Settings, run_id: str, target: Path) -> dict[str, int]:
-    from pipeline.warehouse.build import build_warehouse
-
     return build_warehouse(settings, run_id, target)
 
 
 @task(name="validation-report", cache_policy=NO_CACHE)
 def validation_report_task(settings: Settings) -> list[Path]:
-    from pipeline.validate.report import write_warehouse_validation_report
-
     return [write_warehouse_validation_report(settings)]
 
 
 @task(name="scorecards", cache_policy=NO_CACHE)
 def scorecards_task(settings: Settings) -> list[Path]:
-    from pipeline.report.render import render_all
-
-    return [Path(p) for p in render_all(settings)]
+    return [Path(p) for p in render.render_all(settings)]
 
 
 @task(name="warnings", cache_policy=NO_CACHE)
 def warnings_task(settings: Settings):
-    from pipeline.warnings import load_warnings, write_warning_reports
-
     warnings = load_warnings(settings)
     return write_warning_reports(settings, warnings), warnings
 
 
 @task(name="e-mail-units", cache_policy=NO_CACHE)
 def email_task(settings: Settings, warnings) -> str | None:
-    from pipeline.notify import deliveries_line, send_warning_emails
-
     return deliveries_line(send_warning_emails(settings, warnings))
 
 
@@ -111,18 +99,9 @@ def email_task(settings: Settings, warnings) -> str | None:
 
 
 def ingest(settings: Settings, summary: publish.RunSummary) -> None:
-    """Discover, hash (mapped, retried), plan, then read, check and store the groups (mapped)."""
-    found = stage.discover(settings)
-    futures = hash_task.map([f.path for f in found if f.problem is None])
-    hashes: dict[Path, Any] = {}
-    for path, future in zip([f.path for f in found if f.problem is None], futures, strict=True):
-        try:
-            hashes[path] = future.result()
-        except OSError as exc:
-            hashes[path] = exc
-    plan = stage.plan(settings, found, hashes, WORKERS)
-    result = stage.IngestResult(summary.run_id, plan.files_seen,
-                                stage.record_plan_rejections(plan, settings, summary.run_id))
+    """Discover, hash and plan (one task), then read, check and store the groups (mapped)."""
+    plan = plan_task(settings, summary.run_id)
+    result = stage.IngestResult(summary.run_id, plan.files_seen, list(plan.outcomes))
     for group_result in ingest_group_task.map(plan.groups, unmapped(settings), unmapped(summary.run_id)).result():
         result.outcomes += group_result.outcomes
     for outcome in result.rejected_files:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from pipeline.ingest.stage import IngestResult, run_ingest
 from pipeline.ingest.store import masked_path
+from pipeline.publish import new_run_id
 from pipeline.settings import Settings
 from pipeline.validate.report import summarise_quarantine, write_validation_report
 from pipeline.warehouse.build import build_warehouse
@@ -40,13 +41,13 @@ class IngestAndBuild:
 
 def ingest_and_build(settings: Settings, paths: list[Path] | None = None, run_id: str | None = None) -> IngestAndBuild:
     """Ingest the exports not ingested before, then rebuild the warehouse from the raw layer."""
-    result = run_ingest(settings, paths, run_id)
+    result = run_ingest(settings, paths, run_id or new_run_id())
     return IngestAndBuild(result, build_warehouse(settings, result.run_id))
 
 
 def validate(settings: Settings, paths: list[Path] | None = None) -> tuple[IngestResult, Path]:
     """Read and check every export without storing anything; write the validation report."""
-    result = run_ingest(settings, paths, store_results=False)
+    result = run_ingest(settings, paths, new_run_id(), store_results=False)
     results = [c.results.assign(source_file=c.path) for c in result.checked]
     quarantine = [c.quarantine.assign(source_file=c.path) for c in result.checked if len(c.quarantine)]
     files = pd.DataFrame([{"source_file": masked_path(o.path),

@@ -42,6 +42,7 @@ from pipeline.formatting import (
     spreadsheet_safe,
 )
 from pipeline.settings import Settings
+from pipeline.warehouse.build import sql_params, working_day_minutes
 
 TEMPLATES_DIR = Path(__file__).parent / "warnings_templates"
 
@@ -242,9 +243,8 @@ def _recompute_rows(path: Path, settings: Settings, within_hours: float, as_of_e
     The warehouse is only read: its tables are copied into an in-memory database where the marts'
     own SQL runs with the wider window and the warehouse's as-of moment.
     """
-    from pipeline.warehouse.build import sql_params as mart_params
 
-    params = mart_params(settings.model_copy(update={"warning_within_hours": within_hours}))
+    params = sql_params(settings.model_copy(update={"warning_within_hours": within_hours}))
     if as_of_end is not None:
         params["as_of_end"] = as_of_end
     con = db.connect(":memory:")
@@ -277,12 +277,7 @@ def load_warnings(settings: Settings, within_hours: float | None = None) -> Warn
     as_of_end = datetime.fromisoformat(as_of_text) if as_of_text else None
     if built_minutes is not None and round(within * 60) > int(float(built_minutes)):
         rows = _recompute_rows(settings.warehouse, settings, within, as_of_end)
-    if day_minutes is not None:
-        day_hours = float(day_minutes) / 60
-    else:
-        from pipeline.warehouse.build import working_day_minutes
-
-        day_hours = working_day_minutes(settings) / 60
+    day_hours = (float(day_minutes) if day_minutes is not None else working_day_minutes(settings)) / 60
     return build_warning_list(rows, within, day_hours, as_of_end, settings)
 
 

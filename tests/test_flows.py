@@ -233,7 +233,7 @@ def test_transient_read_error_is_retried_permanent_one_rejects_the_file(world, m
         return original(path)
 
     monkeypatch.setattr(stage, "file_sha256", flaky)
-    monkeypatch.setattr(flows, "hash_task", flows.hash_task.with_options(retry_delay_seconds=0))
+    monkeypatch.setattr(stage, "HASH_RETRY_SECONDS", (0.0, 0.0))
     summary = flows.run_nightly(settings)
     assert calls["danh_gia.csv"] == 2  # retried once, then read
     assert summary.status == "partial" and summary.files_rejected == 1

@@ -294,3 +294,27 @@ def test_no_crash_hang_or_memory_blowup_and_one_line_reasons(outcomes):
             assert_accounted(outcome)
             kinds["loaded"] += 1
     assert kinds["rejected"] > 0 and kinds["loaded"] > 0
+
+
+def test_the_ingest_stage_takes_the_whole_folder_in_one_run(outcomes, tmp_path_factory):
+    """The same folder through the ingest stage the nightly run uses: the good exports are stored with all
+    their rows, every other file is rejected with one line naming it, and nothing stops the run."""
+    import duckdb
+
+    from pipeline.ingest.stage import run_ingest
+
+    good, hostile, malformed, _ = outcomes
+    folder = next(iter(tmp_path_factory.getbasetemp().glob("hostile*")))
+    settings = settings_for(tmp_path_factory.mktemp("hostile_stage"), raw_dir=folder, read_timeout_seconds=60)
+    result = run_ingest(settings, [folder], "fuzz-run")
+    by_name = {o.path.name: o for o in result.outcomes}
+    assert set(good) | set(hostile) | set(malformed) <= set(by_name)
+    for name in good:
+        assert by_name[name].status in ("loaded", "duplicate"), (name, by_name[name].reason)
+    stored = duckdb.sql("select case_id from read_parquet($p)",
+                        params={"p": str(settings.raw_parquet_dir / "cases" / "*.parquet")}).fetchall()
+    assert {case_id for ids in good.values() for case_id in ids} <= {case_id for (case_id,) in stored}
+    for name in hostile:
+        outcome = by_name[name]
+        assert outcome.status == "rejected" and "\n" not in outcome.reason and name in outcome.reason, outcome
+    assert len(result.rejected_files) >= len(hostile)

@@ -156,8 +156,12 @@ def test_killed_ingest_loses_nothing_and_next_run_completes(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline and len(list(parquet.glob("*.parquet"))) < 5:
         time.sleep(0.05)
+    stored_at_kill = len(list(parquet.glob("*.parquet")))
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    # the kill landed mid-ingest: some exports were stored, not all, and no warehouse was built
+    assert stored_at_kill >= 5 and len(list(parquet.glob("*.parquet"))) < 40
+    assert not warehouse.exists()
     settings = load_settings(raw_dir=raw, warehouse=warehouse, as_of="2025-03-31")
     ingest_and_build(settings)
     clean = load_settings(raw_dir=raw, warehouse=tmp_path / "clean" / "tthc.duckdb", as_of="2025-03-31")

@@ -23,6 +23,7 @@ import datetime as dt
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,9 +85,11 @@ from .status_map import StatusMap, load_status_map
 from .values import (
     TEXT_DTYPE,
     CodeTable,
+    _as_arrow_strings,
     applicant_hashes,
     cell_text,
     check_case_ids,
+    clean_text_array,
     combine_date_and_time,
     compact,
     fold,
@@ -677,11 +680,23 @@ def _build(
     for p in skipped_pos:
         kind_rows.setdefault(kinds[p], []).append(int(source_rows[p]))
     fates, column_findings = _column_fates(raw, columns, data, sheet, ctx.tz)
-    names: set[str] = set()
-    for column in columns:
-        if column.target == "applicant_name":
-            names.update(v for v in text_series(raw[column.key]).dropna().unique().tolist() if isinstance(v, str))
-    return _Part(n, records, quarantine, skipped, kind_rows, fates, column_findings + findings, frozenset(names))
+    names = _names_in_path(ctx.path, [raw[c.key] for c in columns if c.target == "applicant_name"])
+    return _Part(n, records, quarantine, skipped, kind_rows, fates, column_findings + findings, names)
+
+
+def _names_in_path(path: Path, name_columns: list[pd.Series]) -> frozenset[str]:
+    """The applicant names of the file that also appear in its path (clerks name files after applicants):
+    the path's runs of two to five words are looked up among the names, in bulk."""
+    words = re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", str(path)).casefold())
+    runs = {" ".join(words[i:i + k]) for k in range(2, 6) for i in range(len(words) - k + 1)}
+    if not runs or not name_columns:
+        return frozenset()
+    found: set[str] = set()
+    for column in name_columns:
+        names = clean_text_array(_as_arrow_strings(column))
+        hits = pc.is_in(pc.utf8_lower(names), value_set=pa.array(sorted(runs)))
+        found.update(v for v in names.filter(pc.fill_null(hits, False)).unique().to_pylist() if v)
+    return frozenset(found)
 
 
 def _masked_status_texts(texts: pd.Series, table: CodeTable | None, raw: pd.DataFrame, columns: list[ColumnInfo],

@@ -42,7 +42,7 @@ from pipeline.settings import Settings
 log = logging.getLogger("pipeline.ingest")
 
 GROUP_BYTES = 64 << 20  # bytes of exports checked together (≈ 300,000 CSV rows): bounds a group's memory
-HASH_ATTEMPTS = 3  # reading a file's bytes is retried on transient I/O errors (network shares)
+HASH_RETRY_SECONDS = (2.0, 10.0)  # reading a file's bytes is retried on transient I/O errors (network shares)
 
 
 @dataclass(frozen=True)
@@ -150,18 +150,35 @@ def discover(settings: Settings, paths: Iterable[Path] | None = None) -> list[Fo
     return discover_exports(paths)
 
 
-def hash_file(path: Path, attempts: int = HASH_ATTEMPTS) -> str:
-    """SHA-256 of a file's bytes, retried on transient I/O errors (not on a missing or forbidden file)."""
+def hash_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, retried after HASH_RETRY_SECONDS on transient I/O errors (not on a missing
+    or forbidden file); the error that stays names the file as stored and logged (masked, one line)."""
     permanent = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
-    for attempt in range(1, attempts + 1):
+    for delay in (*HASH_RETRY_SECONDS, None):
         try:
             return file_sha256(path)
         except OSError as exc:
-            if isinstance(exc, permanent) or attempt == attempts:
-                # the same error, naming the file as stored and logged (masked, one line)
+            if isinstance(exc, permanent) or delay is None:
                 raise type(exc)(exc.errno, f"{exc.strerror or exc}: {masked_path(path)}") from None
-            time.sleep(min(30, 2 * 5 ** (attempt - 1)))
+            log.warning("retrying %s in %.0f s: %s", masked_path(path), delay, exc.strerror or type(exc).__name__)
+            time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def prepare(settings: Settings, paths: Iterable[Path] | None, run_id: str, workers: int = 1,
+            store_results: bool = True) -> IngestPlan:
+    """Step 1 whole: discover, hash (retried), plan; the files it rejects are recorded for this run."""
+    found = discover(settings, paths)
+    hashes: dict[Path, str | BaseException] = {}
+    for item in found:
+        if item.problem is None:
+            try:
+                hashes[item.path] = hash_file(item.path)
+            except OSError as exc:
+                hashes[item.path] = exc
+    the_plan = plan(settings, found, hashes, workers, store_results)
+    the_plan.outcomes = record_plan_rejections(the_plan, settings, run_id, store_results)
+    return the_plan
 
 
 def plan(settings: Settings, found: list[Found], hashes: dict[Path, str | BaseException],
@@ -310,25 +327,12 @@ def record_plan_rejections(the_plan: IngestPlan, settings: Settings, run_id: str
 # --- 3. the loop ------------------------------------------------------------------------------------
 
 
-def run_ingest(settings: Settings, paths: Iterable[Path] | None = None, run_id: str | None = None,
-               store_results: bool = True, workers: int | None = None,
-               map_groups: Callable | None = None) -> IngestResult:
+def run_ingest(settings: Settings, paths: Iterable[Path] | None, run_id: str, store_results: bool = True,
+               workers: int | None = None, map_groups: Callable | None = None) -> IngestResult:
     """Discover, hash and plan, then read, check and store every group (in a thread pool by default)."""
-    from pipeline.publish import new_run_id
-
-    run_id = run_id or new_run_id()
     workers = workers or max(1, min(4, os.cpu_count() or 1))
-    found = discover(settings, paths)
-    hashes: dict[Path, str | BaseException] = {}
-    for item in found:
-        if item.problem is None:
-            try:
-                hashes[item.path] = hash_file(item.path)
-            except OSError as exc:
-                hashes[item.path] = exc
-    the_plan = plan(settings, found, hashes, workers, store_results)
-    result = IngestResult(run_id, the_plan.files_seen, record_plan_rejections(the_plan, settings, run_id,
-                                                                            store_results))
+    the_plan = prepare(settings, paths, run_id, workers, store_results)
+    result = IngestResult(run_id, the_plan.files_seen, list(the_plan.outcomes))
 
     def one(group: list[Export]) -> GroupResult:
         return process_group(group, settings, run_id, store_results)

@@ -259,7 +259,12 @@ _NUMERIC_DATE = r"(^|[^\d/.-])(\d{1,2})([/.-])(\d{1,2})([/.-])(\d{4})"
 def month_first(arr: pa.Array) -> bool:
     """Whether a column's numeric dates are written month first: day comes before month unless the
     column proves otherwise (some value's second part is above 12 and no value's first part is)."""
-    found = pc.extract_regex(arr, r"(?:^|[^\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]\d{4}")
+    pattern = r"(?:^|[^\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]\d{4}"
+    if len(arr) > 20_000:  # a day above 12 early in the column settles it without reading the rest
+        head = pc.extract_regex(arr.slice(0, 20_000), pattern)
+        if (pc.max(pc.cast(pc.struct_field(head, [0]), pa.int64())).as_py() or 0) > 12:
+            return False
+    found = pc.extract_regex(arr, pattern)
     first = pc.max(pc.cast(pc.struct_field(found, [0]), pa.int64())).as_py()
     second = pc.max(pc.cast(pc.struct_field(found, [1]), pa.int64())).as_py()
     return second is not None and second > 12 and (first or 0) <= 12
@@ -829,10 +834,32 @@ def check_case_id(text: str) -> tuple[str | None, str | None]:
     return value, None
 
 
+# Values :func:`check_case_id` keeps unchanged, recognised in bulk: code characters only, a digit, not a
+# float or scientific number Excel wrote, not all zeros. Every other value takes the exact path.
+_PLAIN_ID = rf"^[0-9A-Za-z][0-9A-Za-z._/\-]{{0,{MAX_CASE_ID_LENGTH - 1}}}$"
+_NOT_PLAIN = (r"^\d+\.0+$", r"^\d+(?:[.,]\d+)?[eE][+-]?\d+$", r"^[0.,]+$")
+
+
 def check_case_ids(ids: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Case ids (text) checked with :func:`check_case_id`, each distinct value once: the ids as kept
-    (NaN where empty or rejected) and the reason per row (None where usable or empty)."""
+    (NaN where empty or rejected) and the reason per row (None where usable or empty). Plain codes are
+    recognised with vectorised patterns; only the others go through the exact function."""
     arr = _as_arrow_strings(ids)
+    plain = pc.and_(pc.match_substring_regex(arr, _PLAIN_ID), pc.match_substring_regex(arr, r"\d"))
+    for pattern in _NOT_PLAIN:
+        plain = pc.and_(plain, pc.invert(pc.match_substring_regex(arr, pattern)))
+    plain = pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
+    if plain.all():
+        return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([arr]), dtype=TEXT_DTYPE),
+                         index=ids.index), np.full(len(arr), None, dtype=object)
+    if plain.any():
+        rest = np.flatnonzero(~plain)
+        kept_rest, why_rest = check_case_ids(pd.Series(arr.take(pa.array(rest)).to_pylist(), dtype=object))
+        kept = np.array(arr.to_pylist(), dtype=object)
+        kept[rest] = kept_rest.astype(object).where(kept_rest.notna(), None).to_numpy()
+        why = np.full(len(arr), None, dtype=object)
+        why[rest] = why_rest
+        return pd.Series(pd.array(kept, dtype=TEXT_DTYPE), index=ids.index), why
     encoded = pc.dictionary_encode(arr)
     checked = [check_case_id(v) for v in encoded.dictionary.to_pylist()]
     kept = pa.array([k for k, _ in checked] + [None], type=pa.string())
