@@ -5,6 +5,7 @@ in ``mart.case_timeliness`` (or be quarantined for its reason in ``ops.quarantin
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -116,3 +117,25 @@ def test_no_planted_personal_data_comes_out(built, layout):
     texts += list(result.header_map) + result.unmapped_headers + [result.layout]
     joined = "\n".join(texts)
     assert [value for value in PLANTED_PII if value in joined] == []
+
+
+@pytest.mark.parametrize("layout", layout_params())
+def test_inspect_explains_each_corpus_file(built, layout):
+    """`tthc inspect` on the file: its kind, every column header with its fate, and what it quarantines."""
+    from io import StringIO
+
+    from pipeline.ingest.inspect import inspect_exports
+
+    out = StringIO()
+    code = inspect_exports([export_path(built, layout)], built, out=out)
+    text = out.getvalue()
+    assert code == 0, text
+    assert "kind: cases" in text and "columns (" in text
+    for header, (fate, _field) in layout.fates.items():  # the notable columns, each with its fate
+        row = re.compile(rf"^\s*(?:\S+\s+)?\d+\s+{re.escape(header)}\s{{2,}}(\S+)")
+        shown = [m.group(1) for m in map(row.match, text.splitlines()) if m]
+        assert fate in shown, (header, fate, shown)
+    quarantined = [c for c in layout.cases if c.expected == "quarantined"]
+    if quarantined:
+        assert "would be quarantined" in text and "(0 lines)" not in text
+    assert not [marker for marker in PLANTED_PII if marker in text]
