@@ -235,6 +235,13 @@ class ColumnReading:
 
 
 def read_column(syn: Synonyms, parts: Sequence[Any], family: str = "case") -> ColumnReading:
+    """What a column's header (its texts top to bottom) names; each distinct header is read once (the
+    header search tries every block of the first rows for every family)."""
+    return _read_column(syn, tuple(p if isinstance(p, str) else "" for p in parts), family)
+
+
+@lru_cache(maxsize=65536)
+def _read_column(syn: Synonyms, parts: tuple[str, ...], family: str) -> ColumnReading:
     """What a column's header (its texts top to bottom) names (DESIGN §8.1: header rows compose).
 
     A generic sub-header ("Ngày", "Giờ", "Thời gian", "Ngày, giờ", "Ngày tháng năm") names a part of the
@@ -504,12 +511,17 @@ def find_header(
     max_scan: int = 30,
     max_depth: int = 3,
 ) -> HeaderBlock | None:
-    """The best header block in the first rows: most fields recognised, then fewest rows, then first."""
+    """The best header block in the first rows: most fields recognised, then fewest rows, then first.
+
+    Once a recognised header is found, the search stops a few rows below it: what follows is data (and
+    reading every data row as a possible header costs more than reading the file)."""
     texts = [[header_cell(v) for v in row] for row in rows[: max_scan + max_depth]]
     width = max((len(r) for r in texts), default=0)
     best: HeaderBlock | None = None
     best_key: tuple | None = None
     for start in range(min(max_scan, len(texts))):
+        if best is not None and best.kind is not None and start > best.end + max_depth + 1:
+            break
         if not any(texts[start]):
             continue
         for depth in range(1, max_depth + 1):

@@ -7,6 +7,7 @@ or over the few cells that need a second look.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import os
 import re
@@ -785,7 +786,12 @@ def applicant_hashes(
 
 
 def _sha256_hex(salt: str, keys: pa.Array) -> pd.Series:
-    """Hex sha256 of salt + key for each key (null stays null), computed by DuckDB in bulk."""
+    """Hex sha256 of salt + key for each key (null stays null): by hashlib for a small file, by DuckDB in
+    bulk for a large one (a DuckDB connection costs more than hashing a few thousand keys)."""
+    if len(keys) < 20_000:
+        digests = [None if k is None else hashlib.sha256((salt + k).encode("utf-8")).hexdigest()
+                   for k in keys.to_pylist()]
+        return pd.Series(pd.array(digests, dtype=TEXT_DTYPE))
     import duckdb
 
     with duckdb.connect() as con:
