@@ -178,3 +178,35 @@ def test_rebuild_from_parquet_alone_gives_same_warehouse(tmp_path, two_exports):
     settings.warehouse.unlink()
     build_warehouse(settings, "rebuild")
     assert current_cases(settings.warehouse) == before
+
+
+def test_an_identical_backup_copy_never_hides_the_export(tmp_path):
+    """`cases.csv.bak` beside `cases.csv` (same bytes): the export is read under its own name, the copy is
+    reported as a duplicate, and neither is 'already ingested' before the export itself was loaded."""
+    settings = make_settings(tmp_path)
+    export = write_export(tmp_path / "raw" / "2025-03-10" / "cases.csv", [
+        case_line("H55-0001", "03/03/2025 08:00", "06/03/2025 08:00", "05/03/2025 10:00", "Đã trả kết quả")])
+    backup = export.with_name("cases.csv.bak")
+    backup.write_bytes(export.read_bytes())
+    early = export.with_name("a_copy.csv")  # sorts before the export: still not the one read
+    early.write_bytes(export.read_bytes())
+    first = ingest_and_build(settings)
+    statuses = {o.path.name: o.status for o in first.outcomes}
+    assert statuses == {"cases.csv": "loaded", "cases.csv.bak": "duplicate", "a_copy.csv": "duplicate"}
+    assert [c[0] for c in current_cases(settings.warehouse)] == ["H55-0001"]
+    again = ingest_and_build(settings)
+    assert {o.status for o in again.outcomes} == {"already_ingested"}
+
+
+def test_links_out_of_the_raw_folder_are_not_followed(tmp_path):
+    settings = make_settings(tmp_path)
+    write_export(tmp_path / "raw" / "2025-03-10" / "cases.csv", [
+        case_line("H55-0001", "03/03/2025 08:00", "06/03/2025 08:00", "05/03/2025 10:00", "Đã trả kết quả")])
+    outside = write_export(tmp_path / "elsewhere" / "secret.csv", [
+        case_line("H55-9999", "03/03/2025 08:00", "06/03/2025 08:00")])
+    (tmp_path / "raw" / "linked.csv").symlink_to(outside)
+    (tmp_path / "raw" / "linked_folder").symlink_to(outside.parent, target_is_directory=True)
+    result = ingest_and_build(settings)
+    reasons = sorted(o.reason for o in result.rejected_files)
+    assert len(reasons) == 2 and all("outside the raw folder" in r for r in reasons)
+    assert [c[0] for c in current_cases(settings.warehouse)] == ["H55-0001"]
