@@ -105,6 +105,10 @@ def test_every_column_has_a_recorded_fate(built, layout):
     assert {h: by_header.get(h) for h in layout.fates} == layout.fates
     for text in layout.findings:
         assert result.findings["finding"].str.contains(text, regex=False).any(), text
+    # the same fates are stored in the warehouse, per file
+    stored = query(built, "select column_index from ops.column_fate where source_file like ?",
+                   [f"%{layout.name}/{layout.file_name}"])
+    assert sorted(i for (i,) in stored) == sorted(fates["column_index"])
 
 
 @pytest.mark.parametrize("layout", layout_params())
