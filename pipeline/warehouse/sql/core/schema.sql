@@ -108,19 +108,7 @@ create table core.period (
 );
 
 -- every period from the calendar's origin to the as-of date; core.period keeps those the records span
-create table core.period_catalogue (
-    period_scheme  varchar,                   -- calendar | official
-    grain          varchar,                   -- month | quarter | half | year
-    period         varchar,                   -- 2025-01, 2025-Q1, 2025-H1, 2025
-    period_name    varchar,                   -- Tháng 01/2025, Quý I/2025, …
-    first_day      date,
-    last_day       date,
-    period_start   timestamp,
-    period_end     timestamp,                 -- 24:00 of last_day
-    judged_at      timestamp,                 -- period_end, or the end of the as-of day for the current period
-    is_complete    boolean,
-    primary key (period_scheme, period)
-);
+create table core.period_catalogue as select * from core.period with no data;
 
 create table core.target (
     year           integer,
