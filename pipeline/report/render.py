@@ -218,9 +218,8 @@ class PeriodFiles:
 
     @property
     def pages(self) -> list[str]:
-        """The scorecard, the Biểu 06 workbook, the unit scorecards and the directive and PAKN data files
-        (small; written with the pages, whose counts they back)."""
-        return [self.scorecard, self.xlsx, *self.unit_pages.values(), *self.records.values()]
+        """The scorecard, the Biểu 06 workbook and the unit scorecards."""
+        return [self.scorecard, self.xlsx, *self.unit_pages.values()]
 
 
 @dataclass
@@ -419,13 +418,13 @@ class Renderer:
         }
 
     def render_period(self, period: PeriodRow, files: PeriodFiles, cases: pd.DataFrame, *, pages: bool = True,
-                      case_data: bool = True) -> dict | None:
-        """A period's scorecard(s), Biểu 06 and directive and PAKN data files (``pages``) and its case-data
-        file (``case_data``), from its cases; returns the index entry when the pages were made."""
+                      case_data: bool = True, record_data: tuple[str, ...] = tuple(KINDS)) -> dict | None:
+        """A period's scorecard(s) and Biểu 06 (``pages``), its case-data file (``case_data``) and its directive
+        and PAKN data files (the kinds in ``record_data``); returns the index entry when the pages were made."""
         lists = PeriodCaseLists(self.scheme, period.label, cases)
+        records = self.record_lists(period) if pages or record_data else {}
         entry = None
         if pages:
-            records = self.record_lists(period)
             bieu06 = self.wh.bieu06(self.scheme, period.label).to_dict("records")
             scopes = [Scope("all", "all", ALL, "Toàn cơ quan", files.scorecard)]
             scopes += [Scope("unit", v, (("unit", v),), v, page, page.rsplit("/", 1)[1].removesuffix(".html"))
@@ -444,8 +443,8 @@ class Renderer:
                 province=self.settings.province_name, period_name=period.name, dates_text=_dates_text(period),
                 today=last_day_of_data(period.judged_at) or period.last_day,
             ))
-            for kind, record_lists in records.items():
-                self.write_record_data(period, record_lists, files.records[kind], files.scorecard)
+        for kind in record_data:
+            self.write_record_data(period, records[kind], files.records[kind], files.scorecard)
         if case_data:
             self.write_case_data(period, lists, files.scorecard)
         return entry
@@ -516,8 +515,9 @@ class Renderer:
             labels.insert(0, current.label)
         return labels
 
-    def fingerprints(self, periods: list[PeriodRow], units: bool) -> dict[str, tuple[str, str]]:
-        """For each period, the fingerprints of its case data and of its pages: everything each shows."""
+    def fingerprints(self, periods: list[PeriodRow], units: bool) -> dict[str, dict[str, str]]:
+        """For each period, the fingerprint of each part: ``cases`` (its case data), ``directive`` and
+        ``feedback`` (its directive and PAKN data) and ``pages``: everything each shows."""
         labels = [p.label for p in periods]
         cases = self.wh.case_digests(self.scheme, labels)
         kpi = self.wh.period_digests("mart.kpi_period", self.scheme)
@@ -525,8 +525,7 @@ class Renderer:
         bieu06 = self.wh.period_digests("mart.bieu06", self.scheme)
         directive_kpi = self.wh.period_digests("mart.directive_kpi_period", self.scheme)
         feedback_kpi = self.wh.period_digests("mart.feedback_kpi_period", self.scheme)
-        directives = self.wh.record_digests("directive", self.scheme)
-        feedback = self.wh.record_digests("feedback", self.scheme)
+        records = {kind: self.wh.record_digests(kind, self.scheme) for kind in KINDS}
         shown = {"department": self.settings.department_name, "province": self.settings.province_name,
                  "scheme": self.scheme, "rules": self.rules, "record_rules": self.record_rules, "units": units}
         targets: dict[int, list] = {}
@@ -545,16 +544,20 @@ class Renderer:
         for period in periods:
             previous = self._previous_label(period)
             months = [m.label for m in self.month_window(period)]
-            trend = self.trend_labels(period)
-            case_print = fingerprint(self.code_version, "cases", self.scheme, row(period.label), cases.get(period.label))
-            page_print = fingerprint(
+            trend = sorted({*self.trend_labels(period), *([previous] if previous else [])})
+            prints = {"cases": fingerprint(self.code_version, "cases", self.scheme, row(period.label),
+                                           cases.get(period.label))}
+            for kind in KINDS:
+                prints[kind] = fingerprint(self.code_version, kind, self.scheme, row(period.label),
+                                           records[kind].get(period.label))
+            prints["pages"] = fingerprint(
                 self.code_version, "pages", shown, row(period.label), row(previous), cases.get(period.label),
                 kpi.get(period.label), kpi.get(previous), objectives.get(period.label), bieu06.get(period.label),
                 [(row(m), kpi.get(m)) for m in months], year_targets(period.label),
-                directives.get(period.label), feedback.get(period.label),
-                [(row(t), directive_kpi.get(t), feedback_kpi.get(t)) for t in {*trend, previous} if t],
+                [records[kind].get(period.label) for kind in KINDS],
+                [(row(t), directive_kpi.get(t), feedback_kpi.get(t)) for t in trend],
             )
-            out[period.label] = (case_print, page_print)
+            out[period.label] = prints
         return out
 
     # --- scorecard context ----------------------------------------------------------------------
@@ -1144,11 +1147,11 @@ def scorecard_grains(settings, grains: list[str] | None = None) -> list[str]:
 
 
 def render_all(settings, grains: list[str] | None = None, units: bool = False) -> list[Path]:
-    """Render the index, the case-list viewer, and the scorecards, Biểu 06 workbooks and case data of every
-    period of the grains (default: ``settings.scorecard_grains``) in ``settings.period_scheme``.
+    """Render the index, the list viewer, and the scorecards, Biểu 06 workbooks, case data and directive and
+    PAKN data of every period of the grains (default: ``settings.scorecard_grains``) in ``settings.period_scheme``.
 
     Reads ``settings.warehouse`` read-only and writes under ``settings.reports_dir``, which may hold an
-    earlier render: a period's pages and case data are rewritten only when what they show changed (see
+    earlier render: a period's pages and data files are rewritten only when what they show changed (see
     :mod:`pipeline.report.manifest`); files of periods that no longer exist are deleted. The index, the
     viewer and the manifest are always rewritten. Returns the paths written (or copied) by this run.
     """
@@ -1176,19 +1179,27 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
             plan = {}
             for period in batch:
                 files = renderer.period_files(period, units)
-                case_print, page_print = prints[period.label]
-                plan[period.label] = (files, not old.unchanged(out, files.pages, page_print),
-                                      not old.unchanged(out, [files.cases], case_print))
-                new.record(files.pages, scheme, period.label, "pages", page_print)
-                new.record([files.cases], scheme, period.label, "cases", case_print)
+                part_prints = prints[period.label]
+                stale_records = tuple(kind for kind in KINDS
+                                      if not old.unchanged(out, [files.records[kind]], part_prints[kind]))
+                plan[period.label] = (files, not old.unchanged(out, files.pages, part_prints["pages"]),
+                                      not old.unchanged(out, [files.cases], part_prints["cases"]), stale_records)
+                new.record(files.pages, scheme, period.label, "pages", part_prints["pages"])
+                new.record([files.cases], scheme, period.label, "cases", part_prints["cases"])
+                for kind in KINDS:
+                    new.record([files.records[kind]], scheme, period.label, kind, part_prints[kind])
             todo = [p.label for p in batch if plan[p.label][1] or plan[p.label][2]]
             frames = wh.cases_of_periods(scheme, todo) if todo else {}
             for period in batch:
-                files, pages, case_data = plan[period.label]
+                files, pages, case_data, record_data = plan[period.label]
                 entry = None
                 if pages or case_data:
                     entry = renderer.render_period(period, files, frames.pop(period.label), pages=pages,
-                                                   case_data=case_data)
+                                                   case_data=case_data, record_data=record_data)
+                elif record_data:
+                    for kind, record_lists in renderer.record_lists(period).items():
+                        if kind in record_data:
+                            renderer.write_record_data(period, record_lists, files.records[kind], files.scorecard)
                 entries[period.label] = entry or renderer.index_entry(period, files)
         renderer.render_index([entries[p.label] for p in periods], grains)
         _remove_stale(out, old, new, {(p.scheme, p.label) for p in existing}, {p.label for p in periods},
@@ -1201,7 +1212,8 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
 
 _PERIOD_FILE = re.compile(
     r"^(?:scorecards/(?P<s1>\w+)/(?P<p1>[\w-]+?)(?:\.html|/[^/]+\.html)"
-    r"|bieu06/(?P<s2>\w+)/(?P<p2>[\w-]+?)\.xlsx|cases/(?P<s3>\w+)/(?P<p3>[\w-]+?)(?:\.js|/.*))$"
+    r"|bieu06/(?P<s2>\w+)/(?P<p2>[\w-]+?)\.xlsx|cases/(?P<s3>\w+)/(?P<p3>[\w-]+?)(?:\.(?:directive|feedback))?"
+    r"(?:\.js|/.*))$"
 )
 
 
