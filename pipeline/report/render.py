@@ -695,9 +695,7 @@ class Renderer:
         kind = spec.kind if spec else ("directive" if measure.startswith("directive_")
                                        else "feedback" if measure.startswith("feedback_") else "case")
         row = rows.get(kind)
-        value = objective.get("value")
-        if value is None and spec and row:
-            value = row.get(spec.column)
+        value = row.get(spec.column) if spec and row else objective.get("value")
         previous_row = (previous_rows or {}).get(kind)
         previous_value = previous_row.get(spec.column) if spec and previous_row else None
         verdict = objective.get("verdict") if not is_missing(value) else None
