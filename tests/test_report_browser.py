@@ -104,6 +104,37 @@ def test_scorecard_draws_every_chart_offline_without_errors(reports, browser):
         view.close()
 
 
+def test_every_objective_is_on_the_first_screen_and_the_first_printed_page(reports, browser):
+    """A leader's laptop (1366×768): the summary and every objective tile are visible without scrolling and
+    none is cut; printed (A4 portrait, 188 mm × 271 mm inside the margins, about 710 × 1024 CSS pixels) they
+    all fit on the first page, in black and white."""
+    scorecard = reports / "scorecards" / "calendar" / "2025-Q1.html"
+    view = OfflinePage(browser, width=1366, height=768)
+    try:
+        view.page.goto(scorecard.as_uri(), wait_until="load")
+        tiles = view.page.locator("#muc-tieu .tile")
+        assert tiles.count() == 8  # seven objectives of 2025 and the overdue cases
+        for i in range(tiles.count()):
+            box = tiles.nth(i).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 768, (i, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1366, (i, box)
+        assert view.page.locator("#muc-tieu .summary h2").bounding_box()["y"] < 768
+        ARTIFACTS.mkdir(exist_ok=True)
+        view.page.screenshot(path=str(ARTIFACTS / "scorecard-first-screen-1366x768.png"))
+        view.page.set_viewport_size({"width": 710, "height": 1024})
+        view.page.emulate_media(media="print")
+        view.page.add_style_tag(content="html { filter: grayscale(1); }")
+        bottoms = view.page.evaluate(
+            "Array.from(document.querySelectorAll('#muc-tieu .tile')).map(t => t.getBoundingClientRect().bottom + "
+            "window.scrollY)")
+        assert max(bottoms) <= 1024, bottoms
+        view.page.screenshot(path=str(ARTIFACTS / "scorecard-first-page-print-bw.png"))
+        assert view.errors == []
+        assert view.blocked == []
+    finally:
+        view.close()
+
+
 def test_charts_fit_an_a4_page_when_printing(reports, browser):
     scorecard = reports / "scorecards" / "calendar" / "2025-Q1.html"
     view = OfflinePage(browser, width=1600)

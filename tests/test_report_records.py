@@ -108,7 +108,7 @@ def test_strip_counts_the_directive_and_pakn_objectives(report_build, reports, p
                   "Phản ánh, kiến nghị được xử lý, không để quá hạn", "Phản ánh, kiến nghị xử lý đúng hạn"):
         assert title in missed
     assert not summary.find_all("p", cls="nodata")
-    assert "Mục tiêu năm 2025: Mục tiêu chất lượng năm 2025 (Quảng Ngãi, 06/02/2025)" in summary.clean_text()
+    assert "Mục tiêu năm 2025 (nguồn: Mục tiêu chất lượng năm 2025 (Quảng Ngãi, 06/02/2025)" in summary.clean_text()
 
 
 def test_hand_unit_meets_two_of_seven(reports):

@@ -128,7 +128,6 @@ OBJECTIVES = (
 )
 OBJECTIVE_SPECS = {spec.measure: spec for spec in OBJECTIVES}
 MEASURE_TITLE = {spec.measure: spec.title for spec in OBJECTIVES}
-CASE_MEASURES = tuple(spec.measure for spec in OBJECTIVES if spec.kind == "case")
 # The objectives the index lists per period, with their short column headings.
 INDEX_COLUMNS = (
     ("on_time_rate", "Đúng hạn và trước hạn"), ("early_rate", "Trước hạn"), ("satisfaction_rate", "Hài lòng"),
@@ -759,8 +758,8 @@ class Renderer:
             points.append([key["open_overdue"], " hồ sơ đang giải quyết đã quá hạn tại thời điểm cuối kỳ: cần đôn đốc "
                            "giải quyết ngay."])
         if directives.get("overdue_link") is not None:
-            points.append([directives["overdue_link"], " nhiệm vụ do UBND tỉnh giao đang thực hiện quá hạn ("
-                           f"theo {self.record_rules['basis_vi']}) tại thời điểm cuối kỳ."])
+            points.append([directives["overdue_link"], " nhiệm vụ do UBND tỉnh giao đang thực hiện quá hạn so với "
+                           f"{self.record_rules['basis_vi']} tại thời điểm cuối kỳ."])
         if feedback.get("overdue_link") is not None:
             points.append([feedback["overdue_link"], " phản ánh, kiến nghị đang xử lý đã quá "
                            f"{self.record_rules['answer_days']} ngày làm việc tại thời điểm cuối kỳ."])
