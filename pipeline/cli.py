@@ -150,7 +150,7 @@ def cmd_kpi(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.marts.kpi_cli import print_kpi
 
     return print_kpi(settings, period=args.period, scheme=args.scheme or settings.period_scheme, by=args.by,
-                     output_format=args.format)
+                     output_format=args.format, kind=args.kind)
 
 
 def cmd_warnings(args: argparse.Namespace, settings: Settings) -> int:
@@ -223,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--scheme", choices=["calendar", "official"], help="period scheme (default from settings)")
     kpi.add_argument("--by", choices=["unit", "sector", "procedure", "channel"], help="break down by a dimension")
     kpi.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format")
+    kpi.add_argument("--kind", choices=["case", "directive", "feedback"], default="case",
+                     help="cases (default), directive tasks of the province, or feedback and complaints (PAKN)")
 
     warnings = add("warnings", cmd_warnings, "list open cases at risk of running late or overdue, per unit")
     warnings.add_argument("--within-hours", type=float, help="warn about cases due within this many working hours")

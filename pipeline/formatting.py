@@ -34,6 +34,23 @@ CLASS_VI = {
     "open_overdue": "Đang giải quyết quá hạn",
 }
 CHANNEL_VI = {"1": "Trực tiếp", "2": "Trực tuyến", "3": "Bưu chính công ích"}
+# Classes of directive tasks (mart.directive_timeliness) and PAKN (mart.feedback_timeliness) at a period end.
+DIRECTIVE_CLASS_VI = {
+    "completed_on_time": "Hoàn thành đúng hạn",
+    "completed_late": "Hoàn thành quá hạn",
+    "open_in_time": "Đang thực hiện trong hạn",
+    "open_overdue": "Đang thực hiện quá hạn",
+    "suspended": "Tạm hoãn",
+    "no_deadline": "Không có hạn",
+}
+FEEDBACK_CLASS_VI = {
+    "handled_on_time": "Xử lý đúng hạn",
+    "handled_late": "Xử lý quá hạn",
+    "open_in_time": "Đang xử lý trong hạn",
+    "open_overdue": "Đang xử lý quá hạn",
+}
+FEEDBACK_HANDLING_VI = {"answered": "Trả lời", "refused": "Từ chối tiếp nhận", "more_info": "Yêu cầu bổ sung thông tin"}
+DEADLINE_BASIS_VI = {"original": "hạn ban đầu", "extended": "hạn đã gia hạn (nếu có)"}
 SCHEME_VI = {
     "calendar": "Kỳ báo cáo theo lịch (tháng, quý, năm dương lịch)",
     "official": "Kỳ báo cáo theo thời điểm chốt số liệu (Nghị định 09/2019/NĐ-CP): từ ngày 15 tháng trước "
@@ -190,6 +207,16 @@ def fmt_datetime(value: object, seconds: bool = False) -> str:
     if isinstance(value, date) and not isinstance(value, datetime):
         return fmt_date(value)
     return f"{value:%d/%m/%Y %H:%M:%S}" if seconds else f"{value:%d/%m/%Y %H:%M}"
+
+
+def fmt_stamp(value: object) -> str:
+    """A moment that may have been given as a date only: ``31/03/2025`` at midnight, else ``31/03/2025 16:45``."""
+    if is_missing(value):
+        return MISSING
+    moment = pd.Timestamp(value)
+    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        return fmt_date(moment)
+    return fmt_datetime(moment.to_pydatetime())
 
 
 def fmt_dates_range(first_day: object, last_day: object) -> str:

@@ -3,8 +3,9 @@
 Recipients come from ``settings.unit_emails``: ``"Phòng Quản lý vận tải=vantai@so.gov.vn;Phòng
 Kết cấu hạ tầng=hatang@so.gov.vn,truongphong@so.gov.vn"`` (unit names compared after Unicode NFC,
 case-insensitively). A unit with warnings gets one message: a Vietnamese plain-text body and the
-same list as HTML, UTF-8 subject. Only case codes, procedures and times are sent — never anything
-about the applicant. A unit with no warnings gets nothing. A failed delivery is reported, never raised:
+same list as HTML, UTF-8 subject: its cases, its directive tasks (as lead unit) and its PAKN, each
+group apart. Only codes, procedures, titles as stored (personal data masked) and times are sent — never
+anything about the applicant or the sender. A unit with no warnings gets nothing. A failed delivery is reported, never raised:
 the nightly run's figures do not depend on the mail server.
 """
 
@@ -53,8 +54,9 @@ def parse_unit_emails(text: str) -> dict[str, list[str]]:
 
 
 def subject_for(unit: UnitWarnings, warnings: WarningList) -> str:
-    """``[TTHC] Phòng Quản lý vận tải: 3 hồ sơ cần xử lý (1 quá hạn, 2 sắp đến hạn) – 24:00 ngày 31/03/2025``."""
-    return f"[TTHC] {unit.unit}: {len(unit.cases)} hồ sơ cần xử lý ({unit.counts_text}) – {warnings.as_of_text}"
+    """``[TTHC] Phòng Quản lý vận tải: 3 hồ sơ cần xử lý (1 quá hạn, 2 sắp đến hạn); 1 nhiệm vụ (1 quá hạn) –
+    24:00 ngày 31/03/2025`` (directive tasks and PAKN only when the unit has some)."""
+    return f"[TTHC] {unit.unit}: {unit.summary_text} – {warnings.as_of_text}"
 
 
 def build_message(settings: Settings, warnings: WarningList, unit: UnitWarnings, recipients: list[str],

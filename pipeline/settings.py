@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     feedback_more_info_working_days: float = Field(
         5.0, description="A request for more information on a PAKN is on time within this many working days of receipt."
     )
+    feedback_due_soon_working_days: float = Field(
+        2.0,
+        description="An open PAKN is warned about as near its answer limit when the limit is within this many working days.",
+    )
     feedback_publication_working_days: float = Field(
         2.0, description="An answer to a PAKN published later than this many working days after it was answered is late."
     )

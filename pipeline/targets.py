@@ -63,7 +63,7 @@ def targets_frame(config: dict, years: list[int], units: list[str]) -> pd.DataFr
     """Table of targets: year, unit ('all' for the department), measure, op, value, source."""
     rows = []
     for year in years:
-        source = config.get("years", {}).get(str(year), {}).get("source", "Mặc định (DESIGN)")
+        source = config.get("years", {}).get(str(year), {}).get("source", "Mục tiêu mặc định (năm này chưa có mục tiêu riêng trong tệp mục tiêu)")
         for unit in ["all", *units]:
             for target in targets_for(config, year, None if unit == "all" else unit).values():
                 rows.append({"year": year, "unit": unit, "measure": target.measure, "op": target.op,

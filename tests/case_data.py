@@ -1,5 +1,6 @@
-"""Read the case-list viewer's data files in tests, following the format documented in
-``pipeline/report/caselists.py`` (independently of the code that writes them)."""
+"""Read the list viewer's data files in tests, following the formats documented in
+``pipeline/report/caselists.py`` (cases) and ``pipeline/report/records.py`` (directive tasks, PAKN),
+independently of the code that writes them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import numpy as np
 
 SLICE_DICTIONARIES = {"unit": "units", "sector": "sectors", "procedure": "procedures", "channel": "channels"}
 _ASSIGNMENT = re.compile(r'^\(window\.TTHC_CASES=window\.TTHC_CASES\|\|\{\}\)\[("[^"]+")\]=(.*);\n$', re.S)
+_RECORDS = re.compile(r'^\(window\.TTHC_RECORDS=window\.TTHC_RECORDS\|\|\{\}\)\[("[^"]+")\]=(.*);\n$', re.S)
+_CONFIG = re.compile(r'<script type="application/json" id="viewer-config">(.*?)</script>', re.S)
 
 
 def load(path: Path) -> dict:
@@ -74,12 +77,50 @@ def rows(data: dict) -> list[dict]:
     return out
 
 
+def load_records(path: Path) -> dict:
+    """The object a record data file assigns to ``window.TTHC_RECORDS[...]``."""
+    match = _RECORDS.match(path.read_text(encoding="utf-8"))
+    assert match, f"{path} is not one assignment to window.TTHC_RECORDS"
+    data = json.loads(match.group(2))
+    assert json.loads(match.group(1)) == f"{data['kind']}/{data['scheme']}/{data['period']}"
+    return data
+
+
+def viewer_columns(reports: Path, kind: str) -> list[str]:
+    """The column headings the viewer shows for a record kind (from the viewer page's configuration)."""
+    match = _CONFIG.search((reports / "cases" / "index.html").read_text(encoding="utf-8"))
+    return json.loads(match.group(1))["kinds"][kind]["columns"]
+
+
+def record_rows(data: dict, columns: list[str]) -> list[dict]:
+    """Every record as the viewer shows it: its cells by column heading, unit key, filters and class."""
+    out = []
+    for mask, unit, klass, *cells in data["records"]:
+        assert len(cells) == len(columns)
+        out.append({"unit": data["units"][unit][0], "unit_text": data["units"][unit][1], "class": klass,
+                    "filters": {f for bit, f in enumerate(data["filters"]) if mask & (1 << bit)},
+                    "cells": dict(zip(columns, cells, strict=True)), "id": cells[0]})
+    return out
+
+
 _LOADED: dict[tuple, tuple[dict, list[dict]]] = {}
 
 
 def listed(reports: Path, href_fragment: str) -> list[dict]:
-    """The rows the viewer lists for a link's fragment (``scheme=…&period=…&unit=…&filter=…``)."""
+    """The rows the viewer lists for a link's fragment (``[kind=…&]scheme=…&period=…&unit=…&filter=…``)."""
     params = dict(parse_qsl(href_fragment, keep_blank_values=True))
+    kind = params.get("kind", "case")
+    if kind != "case":
+        path = reports / "cases" / params["scheme"] / f"{params['period']}.{kind}.js"
+        key = (path, path.stat().st_mtime_ns)
+        if key not in _LOADED:
+            data = load_records(path)
+            assert data["kind"] == kind
+            _LOADED[key] = (data, record_rows(data, viewer_columns(reports, kind)))
+        selected = [r for r in _LOADED[key][1] if "unit" not in params or r["unit"] == params["unit"]]
+        if "filter" in params:
+            selected = [r for r in selected if params["filter"] in r["filters"]]
+        return selected
     path = reports / "cases" / params["scheme"] / f"{params['period']}.js"
     key = (path, path.stat().st_mtime_ns)
     if key not in _LOADED:

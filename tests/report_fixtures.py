@@ -8,6 +8,10 @@ runs ``pipeline.jobs.ingest_and_build`` on them: every mart row comes from the r
 
 A small unit, ``Thanh tra Sở``, has five hand-written cases in March 2025 whose classes at the end of
 Quý I/2025 are derived by hand from DESIGN §4 (see ``HAND_CASES``).
+
+The raw folder also holds the hand-made directive and PAKN exports of ``tests/records_fixtures.py``
+(tasks D1–D10 and PAKN P1–P11, February–June 2025; described there), without their two related cases:
+judged at the end of Quý I/2025, their figures are labelled by hand in ``tests/test_report_records.py``.
 """
 
 from __future__ import annotations
@@ -179,7 +183,12 @@ def write_procedures(path: Path) -> Path:
 
 
 def write_exports(raw: Path, cases: list[dict] | None = None) -> list[Path]:
-    """The exports of the fixture in a raw folder: cases, ratings and a file the pipeline must reject."""
+    """The exports of the fixture in a raw folder: cases, ratings, a file the pipeline must reject, and the
+    directive and PAKN exports of ``records_fixtures``."""
+    from records_fixtures import write_directive_exports, write_feedback_exports
+
+    write_directive_exports(raw)
+    write_feedback_exports(raw)
     cases = make_cases() if cases is None else cases
     rows = [*cases, *hand_rows(), *bad_rows()]
     paths = [raw / CASES_FILE, raw / RATINGS_FILE, raw / REJECTED_FILE]

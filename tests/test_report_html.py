@@ -311,7 +311,7 @@ def test_embedded_figures_are_valid_plotly(reports):
     text = (reports / "scorecards" / "calendar" / f"{PERIOD}.html").read_text(encoding="utf-8")
     match = re.search(r"var figures = (\[.*?\]);\n", text, re.S)
     figures = json.loads(match.group(1))
-    assert len(figures) == 6
+    assert len(figures) == 8  # six of the cases, the directives' and the PAKN trends
     for figure in figures:
         go.Figure(figure)  # raises on any property plotly does not know
         assert figure["layout"]["separators"] == ",."
@@ -348,12 +348,13 @@ def test_heading_prints_period_data_times_and_rules(con, reports, scorecard, bui
     assert "Từ ngày 01/01/2025 đến ngày 31/03/2025" in head
     assert "theo lịch" in head
     assert "tính đến hết ngày 31/03/2025" in head
-    # the latest export (the ratings file, 17:50) and when it was loaded
+    # the latest export (the directive task list and the national PAKN portal's CSV, both named for
+    # 30/06/2025: judged as of 31/03/2025 all the same) and when it was loaded
     loaded = fmt_datetime(con.execute("select max(ingested_at) from ops.file").fetchone()[0])
     footer = scorecard.find("footer", cls="page-footer").clean_text()
-    assert "Số liệu xuất lúc 31/03/2025 17:50" in footer and f"nạp lúc {loaded}" in footer
+    assert "Số liệu xuất lúc 30/06/2025 00:00" in footer and f"nạp lúc {loaded}" in footer
     index_head = parse(reports / "index.html").find("header", cls="report-head").clean_text()
-    assert "31/03/2025 17:50" in index_head and loaded in index_head
+    assert "30/06/2025 00:00" in index_head and loaded in index_head
     rules = scorecard.find("section", id="quy-tac").clean_text()
     assert "ngày kết thúc xử lý" in rules and "Trước hạn: kết thúc vào một ngày trước ngày hẹn trả" in rules
     settings = built[0].model_copy(update={"early_rule": "working_hours", "early_working_hours": 4.0})
@@ -365,11 +366,13 @@ def test_data_quality_section(con, reports, scorecard):
     text = section.clean_text()
     reasons = {tr.find_all("td")[0].clean_text(): tr.find_all("td")[1].clean_text()
                for tr in section.find_all("tr") if len(tr.find_all("td")) == 3}
-    assert reasons == {"Không đọc được ngày tiếp nhận": "3"}  # the three rows dated 31/02/2025
+    # the three case rows and PAKN P11, all dated 31/02/2025
+    assert reasons == {"Không đọc được ngày tiếp nhận": "4"}
     files = {tr.find_all("th")[0].clean_text(): tr.find_all("td")[0].clean_text()
              for tr in section.find_all("tr") if tr.find_all("th") and tr.find_all("td")}
-    assert files["Tệp đã nhận"] == "3" and files["Tệp bị từ chối"] == "1"
-    assert files["Dòng cách ly"] == "3"
+    # cases, ratings, the rejected note, three directive exports and two PAKN exports
+    assert files["Tệp đã nhận"] == "8" and files["Tệp bị từ chối"] == "1"
+    assert files["Dòng cách ly"] == "4"
     expectations, passed = con.execute(
         "select count(*), count(*) filter (where success) from ops.validation_result").fetchone()
     assert f"{passed}/{expectations} kiểm tra đạt, {expectations - passed} không đạt" in text

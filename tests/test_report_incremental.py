@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 import case_data
 import pytest
-from report_fixtures import build_report_warehouse, make_cases
+from records_fixtures import KCHT, VT
+from report_fixtures import build_report_warehouse, fixture_settings, make_cases, write_exports
 
 from pipeline.report import render_all
 from pipeline.report.manifest import MANIFEST
@@ -23,7 +24,8 @@ def period_files(reports):
 
 
 def period_of(path: str) -> str:
-    return path.split("/")[2].removesuffix(".html").removesuffix(".xlsx").removesuffix(".js")
+    name = path.split("/")[2].removesuffix(".html").removesuffix(".xlsx").removesuffix(".js")
+    return name.removesuffix(".directive").removesuffix(".feedback")
 
 
 @pytest.fixture
@@ -119,3 +121,56 @@ def test_other_grains_are_kept_and_a_changed_setting_rewrites_pages_only(copy):
     assert {p for p in written if p.startswith("scorecards/")} == {p for p in years if p.startswith("scorecards/")}
     assert not [p for p in written if p.startswith("cases/calendar/")]  # the case lists do not show it
     assert "Sở Xây dựng".upper() in (reports / "scorecards" / "calendar" / "2025-Q1.html").read_text("utf-8")
+
+
+def _extra_task_list(raw):
+    """A later task list showing D5 (VT, assigned 04/03/2025, done 12/03/2025) with a longer title."""
+    path = raw / "nhiem_vu" / "giao_viec_2025-07-01.csv"
+    lines = [["ID", "Tên nhiệm vụ", "Ngày tạo", "Đơn vị chủ trì", "Thời hạn hoàn thành", "Tình trạng", "Ngày hoàn thành"],
+             ["D5", "Rà soát tuyến vận tải khách cố định liên tỉnh và đề xuất điều chỉnh quy hoạch tuyến", "04/03/2025",
+              VT, "12/03/2025", "Đã hoàn thành", "12/03/2025"]]
+    path.write_text("\n".join(",".join(f'"{c}"' for c in line) for line in lines) + "\n", encoding="utf-8-sig")
+    return "kind=directive", "D5", "Rà soát tuyến vận tải khách cố định liên tỉnh và đề xuất điều chỉnh quy hoạch tuyến"
+
+
+def _extra_pakn(raw):
+    """A PAKN received 10/03/2025 and answered on time on 12/03/2025 (national portal CSV)."""
+    path = raw / "pakn" / "pakn_cong_quoc_gia_2025-07-01.csv"
+    lines = [["Mã phản ánh", "Tiêu đề", "Cơ quan xử lý", "Ngày gửi", "Ngày tiếp nhận", "Tình trạng", "Ngày trả lời",
+              "Ngày công khai"],
+             ["P12", "Hỏi về lệ phí cấp phép thi công", KCHT, "10/03/2025 09:00", "10/03/2025 09:00", "Đã công khai",
+              "12/03/2025 10:00", "12/03/2025 15:00"]]
+    path.write_text("\n".join(",".join(f'"{c}"' for c in line) for line in lines) + "\n", encoding="utf-8")
+    return "kind=feedback", "P12", "Hỏi về lệ phí cấp phép thi công"
+
+
+@pytest.mark.parametrize(("extra", "kind"), [(_extra_task_list, "directive"), (_extra_pakn, "feedback")])
+def test_a_changed_directive_or_pakn_rewrites_the_periods_that_hold_it(report_build, tmp_path, extra, kind):
+    """The next night brings one more export: a longer title of task D5, or a new PAKN P12, both of March 2025.
+    The warehouse is rebuilt by the pipeline and rendered into a copy of the published folder: the periods that
+    hold the record (2025-Q1, 2025-H1, 2025) get new pages and a new data file of that kind, nothing else."""
+    from pipeline.jobs import ingest_and_build
+
+    settings = fixture_settings(tmp_path / "next")
+    write_exports(settings.raw_dir)
+    fragment, record_id, title = extra(settings.raw_dir)
+    result = ingest_and_build(settings)
+    assert [o.path.name for o in result.rejected_files] == ["ghichu_20250331_1755.csv"]  # the fixture's note
+    reports = settings.reports_dir
+    shutil.copytree(report_build.reports, reports)
+    before = period_files(reports)
+
+    written = render_all(settings, units=True)
+    rewritten = {p.relative_to(reports).as_posix() for p in written} & set(before)
+    changed = {"2025-Q1", "2025-H1", "2025"}
+    assert {period_of(p) for p in rewritten} == changed
+    other = "feedback" if kind == "directive" else "directive"
+    for period in changed:
+        assert {f"cases/calendar/{period}.{kind}.js", f"scorecards/calendar/{period}.html"} <= rewritten
+        assert f"cases/calendar/{period}.{other}.js" not in rewritten
+        assert f"cases/calendar/{period}.js" not in rewritten  # the cases did not change
+    after = period_files(reports)
+    assert {p for p in before if after[p] != before[p]} == rewritten
+    listed = case_data.listed(reports, f"{fragment}&scheme=calendar&period=2025-Q1")
+    titles = {list(r["cells"].values())[1] for r in listed if r["id"] == record_id}  # the second column: the title
+    assert titles == {title}

@@ -130,6 +130,7 @@ class Link:
     figure: object
     count: int
     ok: bool
+    noun: str = "hồ sơ"
 
     @property
     def text(self) -> str:
@@ -474,6 +475,8 @@ def viewer_config() -> dict:
             "shown": "Đang hiện hồ sơ {from}–{to} trong {total}.", "none": "Không có hồ sơ nào.",
             "previous": "← Trang trước", "next": "Trang sau →", "page_size": "Số hồ sơ mỗi trang",
             "show_all": "Tất cả", "back": "← Về báo cáo", "list_title": "Danh sách hồ sơ",
+            "hint": "Kết quả là tình trạng của hồ sơ tại thời điểm cuối kỳ. Không có thông tin cá nhân của người nộp "
+                    "hồ sơ.",
         },
         "group_symbol": GROUP_SYMBOL,
     }

@@ -241,3 +241,62 @@ def channel_monthly(months: list[dict], highlight: set[str]) -> dict:
             yaxis2=percent_axis([0.0], None),
             xaxis={"type": "category"})
     return to_json(fig)
+
+
+def _period_label(name: str) -> str:
+    """A period name on two short lines under a bar: ``Quý III/2026`` → ``Quý III<br>2026``."""
+    if "/" in name:
+        head, _, year = name.rpartition("/")
+        return f"{html.escape(head, quote=False)}<br>{html.escape(year, quote=False)}"
+    return label(name, 12)
+
+
+def _period_trend(rows: list[dict], bars: tuple, lines: tuple, target: float | None, target_text: str | None,
+                  current: str | None, noun: str) -> dict:
+    """Stacked count bars per period (``bars``: key, name, colour, pattern) under rate lines (``lines``: key,
+    name, colour, dash) and the target, oldest period first; the reported period is highlighted."""
+    x = [_period_label(r["name"]) for r in rows]
+    fig = Fig()
+    for key, name, colour, pattern in bars:
+        fig.add_bar(x=x, y=[r[key] for r in rows], name=name, marker=_marker(colour, pattern),
+                    hovertemplate="%{x}: %{y:,} " + noun + " " + name.lower() + "<extra></extra>")
+    for key, name, colour, dash in lines:
+        fig.add_scatter(x=x, y=[r[key] for r in rows], name=name, yaxis="y2", mode="lines+markers+text",
+                        line={"color": colour, "width": 2.5, "dash": dash}, marker={"size": 7},
+                        text=[fmt_pct(r[key]) for r in rows], textposition="top center",
+                        textfont={"size": 10, "color": colour},
+                        hovertemplate="%{x}: " + name.lower() + " %{y:.1%}<extra></extra>")
+    if target is not None:
+        fig.add_scatter(x=x, y=[target] * len(x), name=f"Mục tiêu {target_text or fmt_pct(target)}", yaxis="y2",
+                        mode="lines", line={"color": TARGET, "dash": "dash", "width": 1.5}, hoverinfo="skip")
+    highlight = {_period_label(r["name"]) for r in rows if r.get("label") == current}
+    _layout(fig, barmode="stack", shapes=_highlight(x, highlight),
+            yaxis={"title": {"text": noun.capitalize()}, "tickformat": ",d", "gridcolor": "#e5e5e5",
+                   "domain": BARS_DOMAIN, "rangemode": "tozero"},
+            yaxis2=percent_axis([r[key] for r in rows for key, *_ in lines], target),
+            xaxis={"type": "category", "tickangle": 0})
+    return to_json(fig)
+
+
+def directive_trend(rows: list[dict], target: float | None, target_text: str | None, current: str | None) -> dict:
+    """Directive tasks due per period (completed on time, completed late, open overdue) with the headline and
+    strict completion rates and the target."""
+    return _period_trend(
+        rows,
+        (("completed_on_time", "Hoàn thành đúng hạn", EARLY, ""), ("completed_late", "Hoàn thành quá hạn", LATE, "/"),
+         ("open_overdue", "Đang thực hiện quá hạn", OPEN_OVERDUE, "x")),
+        (("strict_rate", "Tỷ lệ hoàn thành đúng hạn", LINE, "solid"),
+         ("headline_rate", "Tỷ lệ hoàn thành", "#7f7f7f", "dot")),
+        target, target_text, current, "nhiệm vụ")
+
+
+def feedback_trend(rows: list[dict], target: float | None, target_text: str | None, current: str | None) -> dict:
+    """PAKN per period (handled on time, handled late, open in time, open overdue) with the share handled
+    without running past the limit, the on-time share and the target."""
+    return _period_trend(
+        rows,
+        (("handled_on_time", "Xử lý đúng hạn", EARLY, ""), ("handled_late", "Xử lý quá hạn", LATE, "/"),
+         ("open_in_time", "Đang xử lý trong hạn", ON_TIME, "."), ("open_overdue", "Đang xử lý quá hạn", OPEN_OVERDUE, "x")),
+        (("handled_rate", "Tỷ lệ không để quá hạn", LINE, "solid"),
+         ("on_time_rate", "Tỷ lệ xử lý đúng hạn", "#7f7f7f", "dot")),
+        target, target_text, current, "PAKN")

@@ -1,7 +1,9 @@
 """What the scorecards read from the warehouse (read-only), as DataFrames.
 
 Only the documented contract is read: ``mart.kpi_period``, ``mart.case_timeliness``, ``mart.bieu06``,
-``mart.objective``, ``core.period`` and ``ops.file`` / ``ops.quarantine`` / ``ops.validation_result``.
+``mart.objective``, ``mart.directive_kpi_period`` and ``mart.directive_timeliness``,
+``mart.feedback_kpi_period`` and ``mart.feedback_timeliness``, ``mart.timeliness_rules``, ``core.period``,
+``core.target`` and ``ops.file`` / ``ops.quarantine`` / ``ops.validation_result``.
 Every value from data is bound as a parameter.
 """
 
@@ -44,7 +46,29 @@ _KPI_SELECT = ", ".join(KPI_READ_COLUMNS)
 _KPI_MONTH_SELECT = ", ".join(f"k.{c}" for c in KPI_READ_COLUMNS)
 # Tables whose rows make the fingerprints of report files (names from code, never from data), and the
 # columns digested (None: every column).
-DIGESTED_TABLES = {"mart.kpi_period": KPI_READ_COLUMNS, "mart.objective": None, "mart.bieu06": None}
+DIGESTED_TABLES = {"mart.kpi_period": KPI_READ_COLUMNS, "mart.objective": None, "mart.bieu06": None,
+                   "mart.directive_kpi_period": None, "mart.feedback_kpi_period": None}
+# The columns of mart.directive_timeliness the report reads (and digests); one row per task and deadline basis.
+DIRECTIVE_SOURCE_COLUMNS = (
+    "deadline_basis", "task_id", "title", "lead_unit", "co_units", "assigned_at", "deadline", "deadline_text",
+    "has_extension", "completed_at", "is_assigned_in_period", "is_completed_in_period", "timeliness_class",
+    "is_due_soon",
+)
+# The columns of mart.feedback_timeliness the report reads (and digests); one row per PAKN.
+FEEDBACK_SOURCE_COLUMNS = (
+    "feedback_id", "title", "category", "case_id", "case_known", "unit", "clock_start_at", "answer_due_at",
+    "handling", "handled_at", "published_at", "is_disliked", "repeated", "repeat_followed", "published_late",
+    "answered_unpublished", "is_received_in_period", "is_handled_in_period", "timeliness_class",
+    "is_unsatisfied_5_3",
+)
+DIRECTIVE_FRAME_COLUMNS = (
+    "task_id", "title", "lead_unit", "co_units", "assigned_at", "deadline_original", "deadline_extended",
+    "deadline_text", "has_extension", "completed_at", "is_assigned_in_period", "is_completed_in_period",
+    "class_original", "class_extended", "due_soon_original", "due_soon_extended",
+)
+RECORD_VIEWS = {"directive": ("mart.directive_timeliness", DIRECTIVE_SOURCE_COLUMNS),
+                "feedback": ("mart.feedback_timeliness", FEEDBACK_SOURCE_COLUMNS)}
+KIND_KPI_TABLES = {"directive": "mart.directive_kpi_period", "feedback": "mart.feedback_kpi_period"}
 # The columns of mart.case_timeliness the report reads (and digests).
 CASE_SOURCE_COLUMNS = (
     "case_id", "unit", "sector", "sector_code", "procedure_code", "procedure_name", "channel", "received_at",
@@ -252,6 +276,106 @@ class WarehouseData:
             {"scheme": scheme, "period": period, "dimension": dimension, "measure": measure},
         )
         return {row["dimension_value"]: _clean(row) for row in frame.to_dict("records")}
+
+    def targets(self, year: int, unit: str | None = None) -> dict[str, dict]:
+        """The quality-objective targets in force for a year (core.target), by measure: the unit's own targets
+        when the targets file gives the unit a table, else the department's."""
+        if not self.has("core.target"):
+            return {}
+        frame = self.frame(
+            "select * from core.target where year = $year and unit = (case when exists "
+            "(select 1 from core.target where year = $year and unit = $unit) then $unit else 'all' end) "
+            "order by measure",
+            {"year": int(year), "unit": unit or "all"},
+        )
+        return {row["measure"]: _clean(row) for row in frame.to_dict("records")}
+
+    def target_rows(self, year: int) -> list[tuple]:
+        """Every target of a year (core.target), as sorted tuples (for fingerprints)."""
+        if not self.has("core.target"):
+            return []
+        return sorted(tuple(map(str, r)) for r in self.con.execute(
+            "select unit, measure, op, value, target_text from core.target where year = $year",
+            {"year": int(year)}).fetchall())
+
+    def rule(self, name: str) -> str | None:
+        """A rule the marts were built with (mart.timeliness_rules), as text, or None."""
+        if not self.has("mart.timeliness_rules"):
+            return None
+        row = self.con.execute("select value from mart.timeliness_rules where rule = $rule",
+                               {"rule": name}).fetchone()
+        return None if row is None else row[0]
+
+    def kind_kpi(self, kind: str, scheme: str, periods: list[str], dimension: str = "all",
+                 value: str | None = None) -> pd.DataFrame:
+        """Rows of a record kind's kpi mart (``directive``: mart.directive_kpi_period, ``feedback``:
+        mart.feedback_kpi_period) for periods and a dimension (one value, or every value when None)."""
+        table = KIND_KPI_TABLES[kind]
+        if not self.has(table):
+            return pd.DataFrame()
+        return self.frame(
+            f"select * from {table} where period_scheme = $scheme and list_contains($periods, period) "
+            "and dimension = $dimension and ($value is null or dimension_value = $value) "
+            "order by period, dimension_value",
+            {"scheme": scheme, "periods": list(periods), "dimension": dimension, "value": value},
+        )
+
+    def directives_of_period(self, scheme: str, period: str) -> pd.DataFrame:
+        """The directive tasks of a period (mart.directive_timeliness), one row per task with its class on
+        both deadline bases (``class_original``, ``class_extended``, ``deadline_original``, ``deadline_extended``,
+        ``due_soon_original``, ``due_soon_extended``), in assignment order; empty when there are none."""
+        if not self.has("mart.directive_timeliness"):
+            return pd.DataFrame(columns=list(DIRECTIVE_FRAME_COLUMNS))
+        return self.frame(
+            """
+            select
+                task_id,
+                any_value(title) as title,
+                any_value(lead_unit) as lead_unit,
+                any_value(co_units) as co_units,
+                any_value(assigned_at) as assigned_at,
+                any_value(deadline) filter (where deadline_basis = 'original') as deadline_original,
+                any_value(deadline) filter (where deadline_basis = 'extended') as deadline_extended,
+                any_value(deadline_text) as deadline_text,
+                coalesce(bool_or(has_extension), false) as has_extension,
+                any_value(completed_at) as completed_at,
+                coalesce(bool_or(is_assigned_in_period), false) as is_assigned_in_period,
+                coalesce(bool_or(is_completed_in_period), false) as is_completed_in_period,
+                any_value(timeliness_class) filter (where deadline_basis = 'original') as class_original,
+                any_value(timeliness_class) filter (where deadline_basis = 'extended') as class_extended,
+                coalesce(bool_or(is_due_soon) filter (where deadline_basis = 'original'), false) as due_soon_original,
+                coalesce(bool_or(is_due_soon) filter (where deadline_basis = 'extended'), false) as due_soon_extended
+            from mart.directive_timeliness
+            where period_scheme = $scheme and period = $period
+            group by task_id
+            order by assigned_at, task_id
+            """,
+            {"scheme": scheme, "period": period},
+        )
+
+    def feedback_of_period(self, scheme: str, period: str) -> pd.DataFrame:
+        """The PAKN of a period (mart.feedback_timeliness: received before its end and not handled before its
+        start), in receipt order; no sender data (the view has none)."""
+        columns = ", ".join(FEEDBACK_SOURCE_COLUMNS)
+        if not self.has("mart.feedback_timeliness"):
+            return pd.DataFrame(columns=list(FEEDBACK_SOURCE_COLUMNS))
+        return self.frame(
+            f"select {columns} from mart.feedback_timeliness where period_scheme = $scheme and period = $period "
+            "order by clock_start_at, feedback_id",
+            {"scheme": scheme, "period": period},
+        )
+
+    def record_digests(self, kind: str, scheme: str) -> dict[str, str]:
+        """A digest of the rows of a record kind's timeliness view the report reads, per period of a scheme."""
+        view, columns = RECORD_VIEWS[kind]
+        if not self.has(view):
+            return {}
+        rows = self.con.execute(
+            f"select period, count(*), sum({self._hashed(view, list(columns))}::hugeint)::varchar from {view} "
+            "where period_scheme = $scheme group by period",
+            {"scheme": scheme},
+        ).fetchall()
+        return {period: f"{count}:{total}" for period, count, total in rows}
 
     def bieu06(self, scheme: str, period: str) -> pd.DataFrame:
         """Rows of mart.bieu06 for one period: sector rows by row number, then the total row."""

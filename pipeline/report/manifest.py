@@ -9,14 +9,18 @@
         "scorecards/calendar/2025-Q1.html": {"scheme": "calendar", "period": "2025-Q1", "part": "pages",
                                               "fingerprint": "<sha256>"},
         "bieu06/calendar/2025-Q1.xlsx":     {… "part": "pages" …},
-        "cases/calendar/2025-Q1.js":        {… "part": "cases" …}
+        "cases/calendar/2025-Q1.js":        {… "part": "cases" …},
+        "cases/calendar/2025-Q1.directive.js": {… "part": "directive" …},
+        "cases/calendar/2025-Q1.feedback.js":  {… "part": "feedback" …}
       }
     }
 
-Each period has two parts: ``pages`` (its scorecard, the unit scorecards and the Biểu 06 workbook) and
-``cases`` (its case-data file). A part's fingerprint is a SHA-256 over everything the part shows (see
-``render.py``); a part is rewritten when its fingerprint differs from the manifest's or one of its files
-is missing. Files the manifest lists that this render does not produce are deleted.
+Each period has four parts: ``pages`` (its scorecard, the unit scorecards and the Biểu 06 workbook),
+``cases`` (its case-data file), ``directive`` and ``feedback`` (its directive-task and PAKN data files). A
+part's fingerprint is a SHA-256 over everything the part shows (see ``render.py``; the pages' includes the
+directive and PAKN measures and records they count); a part is rewritten when its fingerprint differs from
+the manifest's or one of its files is missing. Files the manifest lists that this render does not produce
+are deleted.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@
     bieu06/<scheme>/<period>.xlsx                     Biểu số 06/VPCP/KSTT
     cases/index.html                                  the one case-list viewer (see caselists.py)
     cases/<scheme>/<period>.js                        the cases behind every count of a period
+    cases/<scheme>/<period>.directive.js, ….feedback.js   the directive tasks and PAKN behind them (records.py)
     assets/plotly.min.js, assets/scorecard.css, assets/cases.js   shared, referenced relatively
 
 plotly.min.js (4.8 MB) is shipped once in ``assets/`` rather than inlined into each page: a
@@ -33,6 +34,7 @@ from markupsafe import Markup
 
 from pipeline.db import connect_existing
 from pipeline.formatting import (
+    DEADLINE_BASIS_VI,
     GRAIN_VI,
     SCHEME_VI,
     fmt_count_change,
@@ -59,6 +61,7 @@ from pipeline.report.caselists import (
     ALL,
     UNKNOWN,
     VIEWER_PAGE,
+    Link,
     PeriodCaseLists,
     Slice,
     data_file,
@@ -68,23 +71,69 @@ from pipeline.report.caselists import (
 )
 from pipeline.report.data import BIEU06_COLUMNS, BIEU06_FIELDS, PeriodRow, WarehouseData
 from pipeline.report.manifest import Manifest, code_version, fingerprint
+from pipeline.report.records import KINDS, PeriodRecordLists, record_data_file, records_viewer_config
 
 TEMPLATES = Path(__file__).parent / "templates"
 ASSETS = Path(__file__).parent / "assets"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 WEEKDAYS_VI = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
 
-# The quality objectives shown as tiles: measure, title, numerator filter/column, denominator filter/column.
+
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    """How a quality objective is shown as a tile: its kind of record, title, the column of the kind's kpi row
+    that holds its value, and the linked numerator and denominator (filter id, columns summed; a directive
+    filter id holds ``{b}``, the deadline basis the objective is judged on: ``o`` or ``e``)."""
+
+    measure: str
+    kind: str  # case | directive | feedback
+    title: str
+    column: str
+    numerator: tuple[str | None, tuple[str, ...]]
+    denominator: tuple[str | None, tuple[str, ...]]
+    noun: str
+    empty_note: str
+
+
+ALL_RECORDS = "*"  # a record link without a filter: every record of the period
+KIND_VI = {"case": "Hồ sơ TTHC", "directive": "Nhiệm vụ UBND tỉnh giao", "feedback": "Phản ánh, kiến nghị"}
+# The quality objectives shown as tiles, in the order a leader reads them; a measure with a target that is
+# not listed here gets a plain tile from mart.objective.
 OBJECTIVES = (
-    ("on_time_rate", "Giải quyết đúng hạn và trước hạn", ("ontime", ("early", "on_time")), ("c7", "resolved_total"),
-     "hồ sơ đã giải quyết"),
-    ("early_rate", "Giải quyết trước hạn", ("c8", ("early",)), ("c7", "resolved_total"), "hồ sơ đã giải quyết"),
-    ("satisfaction_rate", "Người dân, doanh nghiệp hài lòng", (None, ("satisfied",)), (None, "ratings"),
-     "lượt đánh giá"),
-    ("apology_rate", "Xin lỗi và hẹn lại khi quá hạn", ("apology", ("late_with_apology",)), ("c10", "late"),
-     "hồ sơ quá hạn"),
+    ObjectiveSpec("on_time_rate", "case", "Giải quyết đúng hạn và trước hạn", "on_time_rate",
+                  ("ontime", ("early", "on_time")), ("c7", ("resolved_total",)), "hồ sơ đã giải quyết",
+                  "Không có hồ sơ được giải quyết trong kỳ"),
+    ObjectiveSpec("early_rate", "case", "Giải quyết trước hạn", "early_rate", ("c8", ("early",)),
+                  ("c7", ("resolved_total",)), "hồ sơ đã giải quyết", "Không có hồ sơ được giải quyết trong kỳ"),
+    ObjectiveSpec("satisfaction_rate", "case", "Người dân, doanh nghiệp hài lòng", "satisfaction_rate",
+                  (None, ("satisfied",)), (None, ("ratings",)), "lượt đánh giá", "Chưa có lượt đánh giá trong kỳ"),
+    ObjectiveSpec("apology_rate", "case", "Xin lỗi và hẹn lại khi quá hạn", "apology_rate",
+                  ("apology", ("late_with_apology",)), ("c10", ("late",)), "hồ sơ quá hạn",
+                  "Không có hồ sơ quá hạn trong kỳ"),
+    ObjectiveSpec("directive_on_time_rate", "directive", "Ý kiến chỉ đạo của UBND tỉnh hoàn thành đúng hạn",
+                  "strict_rate", ("ontime_{b}", ("completed_on_time",)), ("due_{b}", ("due_total",)),
+                  "nhiệm vụ đến hạn", "Không có nhiệm vụ đến hạn trong kỳ"),
+    ObjectiveSpec("directive_completion_rate", "directive", "Ý kiến chỉ đạo đến hạn đã hoàn thành", "headline_rate",
+                  ("done", ("completed_on_time", "completed_late")), ("due_{b}", ("due_total",)),
+                  "nhiệm vụ đến hạn", "Không có nhiệm vụ đến hạn trong kỳ"),
+    ObjectiveSpec("feedback_handled_rate", "feedback", "Phản ánh, kiến nghị được xử lý, không để quá hạn",
+                  "handled_rate", ("notover", ("handled_total", "open_in_time")),
+                  (ALL_RECORDS, ("handled_total", "open_total")), "PAKN", "Không có PAKN nào trong kỳ"),
+    ObjectiveSpec("feedback_on_time_rate", "feedback", "Phản ánh, kiến nghị xử lý đúng hạn", "on_time_rate",
+                  ("hot", ("handled_on_time",)), ("handled", ("handled_total",)), "PAKN đã xử lý",
+                  "Không có PAKN được xử lý trong kỳ"),
+    ObjectiveSpec("feedback_rate_5_2", "feedback", "Tiến độ xử lý PAKN (QĐ 766, mục 5.2)", "rate_5_2",
+                  ("ok", ("handled_on_time", "open_in_time")), (ALL_RECORDS, ("handled_total", "open_total")),
+                  "PAKN", "Không có PAKN nào trong kỳ"),
 )
-MEASURE_TITLE = {m[0]: m[1] for m in OBJECTIVES}
+OBJECTIVE_SPECS = {spec.measure: spec for spec in OBJECTIVES}
+MEASURE_TITLE = {spec.measure: spec.title for spec in OBJECTIVES}
+# The objectives the index lists per period, with their short column headings.
+INDEX_COLUMNS = (
+    ("on_time_rate", "Đúng hạn và trước hạn"), ("early_rate", "Trước hạn"), ("satisfaction_rate", "Hài lòng"),
+    ("apology_rate", "Xin lỗi khi quá hạn"), ("directive_on_time_rate", "Nhiệm vụ UBND tỉnh giao đúng hạn"),
+    ("feedback_handled_rate", "PAKN không để quá hạn"), ("feedback_on_time_rate", "PAKN xử lý đúng hạn"),
+)
 
 END_RULE_VI = {
     "finished_else_returned": "Thời điểm kết thúc hồ sơ là ngày kết thúc xử lý; hồ sơ chỉ có ngày trả kết quả thì "
@@ -164,6 +213,7 @@ class PeriodFiles:
     xlsx: str
     cases: str
     unit_pages: dict[str, str]
+    records: dict[str, str] = field(default_factory=dict)
 
     @property
     def pages(self) -> list[str]:
@@ -173,18 +223,29 @@ class PeriodFiles:
 
 @dataclass
 class Tile:
+    """One tile of the objectives strip: a quality objective (or the overdue-cases alert)."""
+
     measure: str
     title: str
     value: str
     target: str | None
     verdict: str | None
-    status: str  # met | missed | none | alert | ok
+    status: str  # met | missed | nodata | alert | ok
     change: str
     change_status: str  # better | worse | same | none
     detail: list = field(default_factory=list)
     note: str | None = None
     noun: str = ""
     change_note: str = ""
+    kind: str = "case"
+
+    @property
+    def kind_vi(self) -> str:
+        return KIND_VI[self.kind]
+
+    @property
+    def is_objective(self) -> bool:
+        return self.status in ("met", "missed", "nodata")
 
 
 def _atomic_write(path: Path, text: str) -> Path:
@@ -254,6 +315,30 @@ def _change_status(delta: object, higher_is_better: bool = True) -> str:
     return "better" if (float(delta) > 0) == higher_is_better else "worse"
 
 
+def _sum(row: dict, columns: tuple[str, ...]) -> int | None:
+    """The sum of a row's count columns, or None when one is missing."""
+    values = [row.get(c) for c in columns]
+    return None if any(is_missing(v) for v in values) else sum(int(v) for v in values)
+
+
+def _clean_row(row: dict) -> dict:
+    """A mart row with NaN/NaT/NA as None and numpy scalars as Python values."""
+    return {key: (None if is_missing(v) else v.item() if hasattr(v, "item") and not isinstance(v, pd.Timestamp)
+                  else v) for key, v in row.items()}
+
+
+def _unit_name(value: object) -> str:
+    return "Không rõ" if is_missing(value) or value == UNKNOWN else nfc(value)
+
+
+def _summary(tiles: list[Tile]) -> dict:
+    """The objectives strip's summary: n met of N objectives, those missed and those without data."""
+    objectives = [t for t in tiles if t.is_objective]
+    return {"met": sum(t.status == "met" for t in objectives), "total": len(objectives),
+            "missed_titles": [t.title for t in objectives if t.status == "missed"],
+            "nodata_titles": [t.title for t in objectives if t.status == "nodata"]}
+
+
 # --- the renderer ----------------------------------------------------------------------------------
 
 
@@ -273,6 +358,23 @@ class Renderer:
         self.written: list[Path] = []
         self.all_periods = wh.scheme_periods(self.scheme)
         self.code_version = code_version()
+        self.record_rules = self._record_rules()
+        self._kind_rows_cache: dict[tuple, dict] = {}
+        self._target_sources: dict[tuple, str | None] = {}
+
+    def _record_rules(self) -> dict:
+        """The directive and PAKN rules the marts were built with (mart.timeliness_rules; else the settings)."""
+        basis = self.wh.rule("directive_objective_basis") or self.settings.directive_objective_basis
+        day_minutes = float(self.wh.rule("day_minutes") or 0) or None
+        soon_minutes = self.wh.rule("directive_due_soon_minutes")
+        soon_days = (float(soon_minutes) / day_minutes if soon_minutes and day_minutes
+                     else float(self.settings.directive_due_soon_working_days))
+        answer_minutes = self.wh.rule("feedback_answer_minutes")
+        answer_days = (float(answer_minutes) / day_minutes if answer_minutes and day_minutes
+                       else float(self.settings.feedback_answer_working_days))
+        return {"basis": basis, "basis_code": "e" if basis == "extended" else "o",
+                "basis_vi": DEADLINE_BASIS_VI[basis], "soon_days": fmt_number_short(soon_days, 1),
+                "answer_days": fmt_number_short(answer_days, 1)}
 
     # --- pages ----------------------------------------------------------------------------------
     def write_page(self, page: str, template: str, **context) -> Path:
@@ -302,13 +404,24 @@ class Renderer:
             unit_pages = {v: f"scorecards/{self.scheme}/{period.label}/{slugs[v]}.html" for v in unit_values}
         return PeriodFiles(scorecard=f"scorecards/{self.scheme}/{period.label}.html",
                            xlsx=f"bieu06/{self.scheme}/{period.label}.xlsx",
-                           cases=data_file(self.scheme, period.label), unit_pages=unit_pages)
+                           cases=data_file(self.scheme, period.label), unit_pages=unit_pages,
+                           records={kind: record_data_file(self.scheme, period.label, kind) for kind in KINDS})
+
+    def record_lists(self, period: PeriodRow) -> dict[str, PeriodRecordLists]:
+        """The directive tasks and PAKN of a period, as the viewer lists them."""
+        return {
+            "directive": PeriodRecordLists("directive", self.scheme, period.label,
+                                           self.wh.directives_of_period(self.scheme, period.label)),
+            "feedback": PeriodRecordLists("feedback", self.scheme, period.label,
+                                          self.wh.feedback_of_period(self.scheme, period.label)),
+        }
 
     def render_period(self, period: PeriodRow, files: PeriodFiles, cases: pd.DataFrame, *, pages: bool = True,
-                      case_data: bool = True) -> dict | None:
-        """A period's scorecard(s) and Biểu 06 (``pages``) and its case-data file (``case_data``), from its
-        cases; returns the index entry when the pages were made."""
+                      case_data: bool = True, record_data: tuple[str, ...] = tuple(KINDS)) -> dict | None:
+        """A period's scorecard(s) and Biểu 06 (``pages``), its case-data file (``case_data``) and its directive
+        and PAKN data files (the kinds in ``record_data``); returns the index entry when the pages were made."""
         lists = PeriodCaseLists(self.scheme, period.label, cases)
+        records = self.record_lists(period) if pages or record_data else {}
         entry = None
         if pages:
             bieu06 = self.wh.bieu06(self.scheme, period.label).to_dict("records")
@@ -316,50 +429,70 @@ class Renderer:
             scopes += [Scope("unit", v, (("unit", v),), v, page, page.rsplit("/", 1)[1].removesuffix(".html"))
                        for v, page in files.unit_pages.items()]
             for scope in scopes:
-                context = self.scorecard_context(period, scope, lists, bieu06, files.xlsx, files.unit_pages)
+                context = self.scorecard_context(period, scope, lists, records, bieu06, files.xlsx, files.unit_pages)
                 self.write_page(scope.page, "scorecard.html.j2", **context)
                 if scope.dimension == "all":
-                    entry = {"period": period, "page": files.scorecard, "xlsx": files.xlsx,
-                             "kpi": context["kpi"], "tiles": context["tiles"], "units": []}
+                    entry = self._entry(period, files, context["kpi"], context["tiles"], context["summary"])
                 else:
-                    entry["units"].append({"name": scope.name, "page": scope.page, "tiles": context["tiles"]})
+                    entry["units"].append({"name": scope.name, "page": scope.page, "tiles": context["tiles"],
+                                           "by": {t.measure: t for t in context["tiles"]},
+                                           "summary": context["summary"]})
             self.written.append(write_bieu06(
                 self.out / files.xlsx, bieu06, department=self.settings.department_name,
                 province=self.settings.province_name, period_name=period.name, dates_text=_dates_text(period),
                 today=last_day_of_data(period.judged_at) or period.last_day,
             ))
+        for kind in record_data:
+            self.write_record_data(period, records[kind], files.records[kind], files.scorecard)
         if case_data:
             self.write_case_data(period, lists, files.scorecard)
         return entry
 
+    @staticmethod
+    def _entry(period: PeriodRow, files: PeriodFiles, kpi: dict, tiles: list[Tile], summary: dict) -> dict:
+        return {"period": period, "page": files.scorecard, "xlsx": files.xlsx, "kpi": kpi, "tiles": tiles,
+                "by": {t.measure: t for t in tiles}, "summary": summary, "units": []}
+
     def index_entry(self, period: PeriodRow, files: PeriodFiles) -> dict:
         """The index row of a period whose pages were not rewritten (its tiles from the marts)."""
-        def figure(filter_id: str, value: object, slice_: Slice = ALL) -> object:
+        def figure(kind: str, filter_id: str | None, value: object, slice_: Slice | None = None) -> object:
             return value
 
-        def tiles(dimension: str, value: str) -> list[Tile]:
-            kpi = self.wh.kpi_row(self.scheme, period.label, dimension, value) or {}
-            previous = self._previous(period)
-            kpi_prev = self.wh.kpi_row(self.scheme, previous.label, dimension, value) if previous else None
-            objectives = self.wh.objectives(self.scheme, period.label, dimension, value)
-            return self._tiles(kpi, kpi_prev, objectives, previous, figure)
+        def tiles(scope: Scope) -> tuple[list[Tile], dict]:
+            made = self._tiles(period, scope, figure)
+            return made, _summary(made)
 
-        return {"period": period, "page": files.scorecard, "xlsx": files.xlsx,
-                "kpi": self.wh.kpi_row(self.scheme, period.label) or {}, "tiles": tiles("all", "all"),
-                "units": [{"name": v, "page": page, "tiles": tiles("unit", v)} for v, page in files.unit_pages.items()]}
+        department, summary = tiles(Scope("all", "all", ALL, "Toàn cơ quan", files.scorecard))
+        entry = self._entry(period, files, self.wh.kpi_row(self.scheme, period.label) or {}, department, summary)
+        for v, page in files.unit_pages.items():
+            unit_tiles, unit_summary = tiles(Scope("unit", v, (("unit", v),), v, page))
+            entry["units"].append({"name": v, "page": page, "tiles": unit_tiles,
+                                   "by": {t.measure: t for t in unit_tiles}, "summary": unit_summary})
+        return entry
 
     def write_case_data(self, period: PeriodRow, lists: PeriodCaseLists, scorecard_page: str) -> Path:
         """The period's case-data file for the case-list viewer."""
-        meta = {"period_name": period.name, "dates_text": _dates_text(period), "scorecard": scorecard_page,
-                "status_text": _period_status(period) or ""}
-        path = _atomic_write(self.out / data_file(self.scheme, period.label), lists.data_js(meta))
+        path = _atomic_write(self.out / data_file(self.scheme, period.label), lists.data_js(self._meta(period,
+                                                                                                      scorecard_page)))
         self.written.append(path)
         return path
 
+    def write_record_data(self, period: PeriodRow, lists: PeriodRecordLists, path: str, scorecard_page: str) -> Path:
+        """A period's directive or PAKN data file for the viewer."""
+        written = _atomic_write(self.out / path, lists.data_js(self._meta(period, scorecard_page)))
+        self.written.append(written)
+        return written
+
+    @staticmethod
+    def _meta(period: PeriodRow, scorecard_page: str) -> dict:
+        return {"period_name": period.name, "dates_text": _dates_text(period), "scorecard": scorecard_page,
+                "status_text": _period_status(period) or ""}
+
     def render_viewer(self) -> Path:
-        """The one case-list viewer page, ``cases/index.html``."""
-        config = json.dumps(viewer_config(), ensure_ascii=False).replace("<", "\\u003c")
-        return self.write_page(VIEWER_PAGE, "cases.html.j2", config_json=Markup(config))
+        """The one list viewer page, ``cases/index.html`` (cases, directive tasks and PAKN)."""
+        config = {**viewer_config(), "kinds": records_viewer_config()}
+        text = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
+        return self.write_page(VIEWER_PAGE, "cases.html.j2", config_json=Markup(text))
 
     # --- fingerprints -----------------------------------------------------------------------------
     def month_window(self, period: PeriodRow) -> list:
@@ -369,48 +502,86 @@ class Renderer:
             months.insert(0, months[0].previous())
         return months
 
-    def fingerprints(self, periods: list[PeriodRow], units: bool) -> dict[str, tuple[str, str]]:
-        """For each period, the fingerprints of its case data and of its pages: everything each shows."""
+    def trend_labels(self, period: PeriodRow, count: int = 8) -> list[str]:
+        """The period and up to ``count - 1`` periods of its grain before it, oldest first (the directive and
+        PAKN trend charts)."""
+        labels = [period.label]
+        current = parse_period(period.label, self.scheme)
+        for _ in range(count - 1):
+            current = current.previous()
+            if current.label not in self.all_periods:
+                break
+            labels.insert(0, current.label)
+        return labels
+
+    def fingerprints(self, periods: list[PeriodRow], units: bool) -> dict[str, dict[str, str]]:
+        """For each period, the fingerprint of each part: ``cases`` (its case data), ``directive`` and
+        ``feedback`` (its directive and PAKN data) and ``pages``: everything each shows."""
         labels = [p.label for p in periods]
         cases = self.wh.case_digests(self.scheme, labels)
         kpi = self.wh.period_digests("mart.kpi_period", self.scheme)
         objectives = self.wh.period_digests("mart.objective", self.scheme)
         bieu06 = self.wh.period_digests("mart.bieu06", self.scheme)
+        directive_kpi = self.wh.period_digests("mart.directive_kpi_period", self.scheme)
+        feedback_kpi = self.wh.period_digests("mart.feedback_kpi_period", self.scheme)
+        records = {kind: self.wh.record_digests(kind, self.scheme) for kind in KINDS}
         shown = {"department": self.settings.department_name, "province": self.settings.province_name,
-                 "scheme": self.scheme, "rules": self.rules, "units": units}
+                 "scheme": self.scheme, "rules": self.rules, "record_rules": self.record_rules, "units": units}
+        targets: dict[int, list] = {}
 
         def row(label: str | None) -> dict | None:
             found = self.all_periods.get(label) if label else None
             return None if found is None else asdict(found)
 
+        def year_targets(label: str) -> list:
+            year = int(label[:4])
+            if year not in targets:
+                targets[year] = self.wh.target_rows(year)
+            return targets[year]
+
         out = {}
         for period in periods:
             previous = self._previous_label(period)
             months = [m.label for m in self.month_window(period)]
-            case_print = fingerprint(self.code_version, "cases", self.scheme, row(period.label), cases.get(period.label))
-            page_print = fingerprint(
+            trend = sorted({*self.trend_labels(period), *([previous] if previous else [])})
+            prints = {"cases": fingerprint(self.code_version, "cases", self.scheme, row(period.label),
+                                           cases.get(period.label))}
+            for kind in KINDS:
+                prints[kind] = fingerprint(self.code_version, kind, self.scheme, row(period.label),
+                                           records[kind].get(period.label))
+            prints["pages"] = fingerprint(
                 self.code_version, "pages", shown, row(period.label), row(previous), cases.get(period.label),
                 kpi.get(period.label), kpi.get(previous), objectives.get(period.label), bieu06.get(period.label),
-                [(row(m), kpi.get(m)) for m in months],
+                [(row(m), kpi.get(m)) for m in months], year_targets(period.label),
+                [records[kind].get(period.label) for kind in KINDS],
+                [(row(t), directive_kpi.get(t), feedback_kpi.get(t)) for t in trend],
             )
-            out[period.label] = (case_print, page_print)
+            out[period.label] = prints
         return out
 
     # --- scorecard context ----------------------------------------------------------------------
-    def scorecard_context(self, period: PeriodRow, scope: Scope, lists: PeriodCaseLists, bieu06: list[dict],
-                          xlsx_page: str, unit_pages: dict[str, str]) -> dict:
+    def scorecard_context(self, period: PeriodRow, scope: Scope, lists: PeriodCaseLists,
+                          records: dict[str, PeriodRecordLists], bieu06: list[dict], xlsx_page: str,
+                          unit_pages: dict[str, str]) -> dict:
         page = scope.page
         checks_before = len(lists.checks)
+        record_checks_before = {kind: len(r.checks) for kind, r in records.items()}
         kpi = self.wh.kpi_row(self.scheme, period.label, scope.dimension, scope.value) or {}
         previous = self._previous(period)
-        kpi_prev = (self.wh.kpi_row(self.scheme, previous.label, scope.dimension, scope.value)
-                    if previous else None)
         objectives = self.wh.objectives(self.scheme, period.label, scope.dimension, scope.value)
 
         def link(filter_id: str, figure: object, slice_: Slice = scope.slice):
             return lists.link(page, slice_, filter_id, figure)
 
-        tiles = self._tiles(kpi, kpi_prev, objectives, previous, link)
+        def any_link(kind: str, filter_id: str | None, figure: object, slice_: Slice | None = None):
+            slice_ = scope.slice if slice_ is None else slice_
+            if kind == "case":
+                return lists.link(page, slice_, filter_id, figure)
+            return records[kind].link(page, slice_, None if filter_id == ALL_RECORDS else filter_id, figure)
+
+        tiles = self._tiles(period, scope, any_link)
+        summary = {**_summary(tiles), "year": period.label[:4],
+                   "source": self._target_sources.get((period.label, scope.dimension, scope.value))}
         key_figures = {key: link(fid, kpi.get(col)) for key, fid, col in (
             ("received", "c3", "received_total"), ("online", "c4", "received_online"),
             ("offline", "c5", "received_offline"), ("carried", "c6", "carried_over"),
@@ -419,9 +590,6 @@ class Renderer:
             ("open_overdue", "c13", "open_overdue"), ("withdrawn", "withdrawn", "withdrawn"),
             ("stopped", "stopped", "stopped"),
         )}
-        met = [t for t in tiles if t.status in ("met", "missed")]
-        summary = {"met": sum(1 for t in met if t.status == "met"), "judged": len(met),
-                   "missed_titles": [t.title for t in met if t.status == "missed"]}
 
         if scope.dimension == "all":
             units_rows = self._unit_rows(period, lists, page, unit_pages)
@@ -433,18 +601,27 @@ class Renderer:
             bieu = self._bieu06_rows_from_cases(lists, scope, page)
             procedures = self._procedure_rows_from_cases(lists, scope, page)
             sector_chart_rows = [{"name": r["name"], **r["chart"]} for r in bieu["rows"]]
+        directives = self._directive_section(period, scope, any_link, unit_pages, page, objectives)
+        feedback = self._feedback_section(period, scope, any_link, unit_pages, page, objectives)
         late_rows, late_count = late_case_rows(lists, scope.slice)
-        focus = self._focus(kpi, units_rows, procedures, key_figures, link, page)
+        focus = self._focus(kpi, units_rows, procedures, key_figures, link, page, directives, feedback)
         figures = self._charts(period, scope, objectives, units_rows, sector_chart_rows, lists)
+        figures += [c for c in (directives.get("chart"), feedback.get("chart")) if c]
         quality_links = {fid: link(fid, lists.count(scope.slice, fid)) for fid in ("returned", "beyond", "resched")}
+        mismatches = lists.checks[checks_before:]
+        for kind, record_lists in records.items():
+            mismatches += record_lists.checks[record_checks_before[kind]:]
         return {
             "period": period, "dates_text": _dates_text(period), "scope": scope,
             "previous": previous, "kpi": kpi, "tiles": tiles, "summary": summary, "key": key_figures,
             "units": units_rows, "bieu06": bieu, "procedures": procedures, "focus": focus,
+            "directives": directives, "feedback": feedback,
             "late_rows": late_rows, "late_count": late_count, "late_all": link("c10", late_count),
             "charts": figures, "quality": self.quality, "quality_links": quality_links,
-            "mismatches": lists.checks[checks_before:], "links_made": lists.links_made,
-            "rules": self.rules, "xlsx": rel(page, xlsx_page) if scope.dimension == "all" else None,
+            "mismatches": mismatches,
+            "links_made": lists.links_made + sum(r.links_made for r in records.values()),
+            "rules": self.rules, "record_rules": self.record_rules,
+            "xlsx": rel(page, xlsx_page) if scope.dimension == "all" else None,
             "department_page": rel(page, f"scorecards/{self.scheme}/{period.label}.html"),
             "validation_href": rel(page, "validation/index.html"),
             "warnings_href": rel(page, "warnings/index.html"),
@@ -463,61 +640,105 @@ class Renderer:
     def _previous(self, period: PeriodRow) -> PeriodRow | None:
         return self.all_periods.get(self._previous_label(period))
 
-    def _tiles(self, kpi: dict, kpi_prev: dict | None, objectives: dict, previous: PeriodRow | None, link) -> list:
-        tiles = []
+    def kind_rows(self, label: str, scope: Scope) -> dict[str, dict | None]:
+        """The scope's measures of a period per kind: the case kpi row, the directive row on the objective's
+        deadline basis and the PAKN row (None where the period has none)."""
+        key = (label, scope.dimension, scope.value)
+        if key not in self._kind_rows_cache:
+            out: dict[str, dict | None] = {"case": self.wh.kpi_row(self.scheme, label, scope.dimension, scope.value)}
+            for kind in ("directive", "feedback"):
+                frame = self.wh.kind_kpi(kind, self.scheme, [label], scope.dimension, scope.value)
+                if kind == "directive" and not frame.empty:
+                    frame = frame[frame["deadline_basis"] == self.record_rules["basis"]]
+                out[kind] = None if frame.empty else _clean_row(frame.iloc[0].to_dict())
+            self._kind_rows_cache[key] = out
+        return self._kind_rows_cache[key]
+
+    def _tiles(self, period: PeriodRow, scope: Scope, link) -> list[Tile]:
+        """One tile per quality objective of the period's year (cases, directives, PAKN), then the alert tile
+        of cases open past their due time. ``link(kind, filter id, figure)`` makes a linked count."""
+        year = int(period.label[:4])
+        targets = self.wh.targets(year, scope.value if scope.dimension == "unit" else None)
+        objectives = self.wh.objectives(self.scheme, period.label, scope.dimension, scope.value)
+        previous = self._previous(period)
+        rows = self.kind_rows(period.label, scope)
+        previous_rows = self.kind_rows(previous.label, scope) if previous else None
+        measures = [m for m in OBJECTIVE_SPECS if m in targets] + [m for m in targets if m not in OBJECTIVE_SPECS]
+        tiles = [self._objective_tile(m, targets[m], objectives.get(m), rows, previous_rows, previous, link)
+                 for m in measures]
+        self._target_sources[(period.label, scope.dimension, scope.value)] = next(
+            (t.get("source") for t in targets.values() if t.get("source")), None)
+        kpi, kpi_prev = rows["case"] or {}, (previous_rows or {}).get("case")
         prev_name = previous.name if previous else None
-        for measure, title, (num_filter, num_cols), (den_filter, den_col), noun in OBJECTIVES:
-            value = kpi.get(measure)
-            objective = objectives.get(measure) or {}
-            target_value = objective.get("target_value")
-            numerator = None
-            if all(kpi.get(c) is not None for c in num_cols):
-                numerator = sum(int(kpi[c]) for c in num_cols)
-            denominator = kpi.get(den_col)
-            detail = []
-            if num_filter:
-                detail = [link(num_filter, numerator), link(den_filter, denominator)]
-            else:
-                detail = [fmt_int(numerator), fmt_int(denominator)]
-            delta = None
-            if kpi_prev and not is_missing(value) and not is_missing(kpi_prev.get(measure)):
-                delta = float(value) - float(kpi_prev[measure])
-            change_note = ""
-            if kpi_prev is None:
-                change = "Chưa có số liệu kỳ trước"
-            elif delta is None:
-                change = f"Kỳ trước ({prev_name}): {fmt_pct(kpi_prev.get(measure))}"
-            else:
-                change = fmt_pp(delta)
-                change_note = f"so với {prev_name} ({fmt_pct(kpi_prev[measure])})"
-            note = None
-            if measure == "apology_rate" and not denominator:
-                note = "Không có hồ sơ quá hạn trong kỳ"
-            elif measure == "satisfaction_rate" and not denominator:
-                note = "Chưa có lượt đánh giá trong kỳ"
-            tiles.append(Tile(
-                measure=measure, title=title,
-                value=fmt_pct_against(value, target_value),
-                target=objective.get("target_text"), verdict=objective.get("verdict"),
-                status=_status(objective.get("verdict")), change=change,
-                change_status=_change_status(delta), detail=detail, note=note, noun=noun, change_note=change_note,
-            ))
         overdue = kpi.get("open_overdue")
         prev_overdue = kpi_prev.get("open_overdue") if kpi_prev else None
         delta = None if is_missing(overdue) or is_missing(prev_overdue) else int(overdue) - int(prev_overdue)
-        tile = Tile(
+        tiles.append(Tile(
             measure="open_overdue", title="Hồ sơ đang giải quyết đã quá hạn", value=fmt_int(overdue),
             target="0 hồ sơ", verdict=None, status="alert" if overdue else "ok",
             change=fmt_count_change(delta) if delta is not None else "Chưa có số liệu kỳ trước",
             change_note=f"so với {prev_name} ({fmt_int(prev_overdue)})" if delta is not None else "",
             change_status=_change_status(delta, higher_is_better=False),
-            detail=[link("c13", overdue), link("c11", kpi.get("open_total"))],
+            detail=[link("case", "c13", overdue), link("case", "c11", kpi.get("open_total"))],
             note="Cần xử lý ngay" if overdue else "Không có hồ sơ quá hạn", noun="hồ sơ đang giải quyết",
-        )
-        tiles.append(tile)
+        ))
         return tiles
 
-    def _focus(self, kpi: dict, unit_rows: list[dict], procedures: list[dict], key: dict, link, page: str) -> list:
+    def _objective_tile(self, measure: str, target: dict, objective: dict | None, rows: dict,
+                        previous_rows: dict | None, previous: PeriodRow | None, link) -> Tile:
+        """The tile of one objective: value, target, verdict (or "chưa có số liệu"), change, linked counts."""
+        objective = objective or {}
+        spec = OBJECTIVE_SPECS.get(measure)
+        target_text = objective.get("target_text") or target.get("target_text")
+        target_value = target.get("value")
+        kind = spec.kind if spec else ("directive" if measure.startswith("directive_")
+                                       else "feedback" if measure.startswith("feedback_") else "case")
+        row = rows.get(kind)
+        value = row.get(spec.column) if spec and row else objective.get("value")
+        previous_row = (previous_rows or {}).get(kind)
+        previous_value = previous_row.get(spec.column) if spec and previous_row else None
+        verdict = objective.get("verdict") if not is_missing(value) else None
+        status = {"met": "met", "missed": "missed"}.get(_status(verdict), "nodata")
+        detail, note, noun = [], None, ""
+        if spec and row:
+            basis = self.record_rules["basis_code"]
+            numerator = _sum(row, spec.numerator[1])
+            denominator = _sum(row, spec.denominator[1])
+            (num_filter, _), (den_filter, _) = spec.numerator, spec.denominator
+            if num_filter:
+                detail = [link(kind, num_filter.format(b=basis), numerator),
+                          link(kind, den_filter.format(b=basis), denominator)]
+            else:
+                detail = [fmt_int(numerator), fmt_int(denominator)]
+            noun = spec.noun + (f", theo {self.record_rules['basis_vi']}" if kind == "directive" else "")
+            if not denominator:
+                note = spec.empty_note
+        elif spec:
+            note = {"directive": "Kỳ này không có nhiệm vụ nào do UBND tỉnh giao.",
+                    "feedback": "Kỳ này không có phản ánh, kiến nghị nào."}.get(kind, "Kỳ này không có số liệu.")
+        delta = None
+        if not is_missing(value) and not is_missing(previous_value):
+            delta = float(value) - float(previous_value)
+        prev_name = previous.name if previous else None
+        change_note = ""
+        if previous_row is None or previous is None:
+            change = "Chưa có số liệu kỳ trước"
+        elif delta is None:
+            change = f"Kỳ trước ({prev_name}): {fmt_pct(previous_value)}"
+        else:
+            change = fmt_pp(delta)
+            change_note = f"so với {prev_name} ({fmt_pct(previous_value)})"
+        title = spec.title if spec else (objective.get("measure_name") or measure)
+        return Tile(
+            measure=measure, title=title, kind=kind,
+            value=fmt_pct_against(value, target_value) if not is_missing(value) else "Chưa có số liệu",
+            target=target_text, verdict=verdict if status != "nodata" else "Chưa có số liệu", status=status,
+            change=change, change_status=_change_status(delta), detail=detail, note=note, noun=noun,
+            change_note=change_note,
+        )
+
+    def _focus(self, kpi: dict, unit_rows: list[dict], procedures: list[dict], key: dict, link, page: str,
+               directives: dict, feedback: dict) -> list:
         """What needs leadership's attention, each point a list of text and linked counts."""
         points = []
         late_units = [u for u in unit_rows if u["late_value"] > 0]
@@ -536,7 +757,198 @@ class Renderer:
         if kpi.get("open_overdue"):
             points.append([key["open_overdue"], " hồ sơ đang giải quyết đã quá hạn tại thời điểm cuối kỳ: cần đôn đốc "
                            "giải quyết ngay."])
+        if directives.get("overdue_link") is not None:
+            points.append([directives["overdue_link"], " nhiệm vụ do UBND tỉnh giao đang thực hiện quá hạn so với "
+                           f"{self.record_rules['basis_vi']} tại thời điểm cuối kỳ."])
+        if feedback.get("overdue_link") is not None:
+            points.append([feedback["overdue_link"], " phản ánh, kiến nghị đang xử lý đã quá "
+                           f"{self.record_rules['answer_days']} ngày làm việc tại thời điểm cuối kỳ."])
         return points
+
+    # --- directives and PAKN ----------------------------------------------------------------------
+    def _kind_trend(self, kind: str, period: PeriodRow, scope: Scope) -> list[dict]:
+        labels = self.trend_labels(period)
+        frame = self.wh.kind_kpi(kind, self.scheme, labels, scope.dimension, scope.value)
+        if kind == "directive" and not frame.empty:
+            frame = frame[frame["deadline_basis"] == self.record_rules["basis"]]
+        found = {r["period"]: _clean_row(r) for r in frame.to_dict("records")}
+        return [{**found[label], "label": label, "name": self.all_periods[label].name}
+                for label in labels if label in found]
+
+    def _directive_section(self, period: PeriodRow, scope: Scope, link, unit_pages: dict, page: str,
+                           objectives: dict) -> dict:
+        """The directives section: key figures on both deadline bases, the trend chart and the lead units."""
+        frame = self.wh.kind_kpi("directive", self.scheme, [period.label], scope.dimension, scope.value)
+        basis, code = self.record_rules["basis"], self.record_rules["basis_code"]
+        out: dict = {"has_data": not frame.empty, "basis": basis, "basis_vi": self.record_rules["basis_vi"],
+                     "soon_days": self.record_rules["soon_days"], "overdue_link": None, "chart": None, "units": []}
+        if frame.empty:
+            return out
+        rows = {r["deadline_basis"]: _clean_row(r) for r in frame.to_dict("records")}
+        original, extended = rows.get("original") or {}, rows.get("extended") or {}
+        objective = objectives.get("directive_on_time_rate") or {}
+
+        def both(filter_prefix: str, column: str) -> list:
+            return [link("directive", f"{filter_prefix}_o", original.get(column)),
+                    link("directive", f"{filter_prefix}_e", extended.get(column))]
+
+        def one(filter_id: str, column: str) -> list:
+            return [link("directive", filter_id, extended.get(column))]
+
+        out["figures"] = [
+            {"key": "assigned_total", "label": "Được giao trong kỳ", "cells": one("assigned", "assigned_total")},
+            {"key": "due_total", "label": "Đến hạn trong kỳ (đã hoàn thành + đang thực hiện quá hạn)",
+             "cells": both("due", "due_total")},
+            {"key": "completed_on_time", "label": "Hoàn thành đúng hạn", "cells": both("ontime", "completed_on_time")},
+            {"key": "completed_late", "label": "Hoàn thành quá hạn", "cells": both("late", "completed_late")},
+            {"key": "open_in_time", "label": "Đang thực hiện, còn trong hạn", "cells": both("intime", "open_in_time")},
+            {"key": "due_soon", "label": f"trong đó sắp đến hạn (trong {self.record_rules['soon_days']} ngày làm việc)",
+             "cells": both("soon", "due_soon"), "sub": True},
+            {"key": "open_overdue", "label": "Đang thực hiện, đã quá hạn", "cells": both("overdue", "open_overdue")},
+            {"key": "no_deadline", "label": "Không có hạn (tính riêng, không vào tỷ lệ)",
+             "cells": one("nodl", "no_deadline")},
+            {"key": "suspended", "label": "Tạm hoãn (không tính đến hạn)", "cells": one("susp", "suspended")},
+            {"key": "with_extension", "label": "Có gia hạn", "cells": one("ext", "with_extension")},
+        ]
+        out["rates"] = [
+            {"key": "headline_rate", "label": "Tỷ lệ hoàn thành (cách tính của Văn phòng Chính phủ)",
+             "formula": "(hoàn thành đúng hạn + quá hạn) / đến hạn",
+             "cells": [fmt_pct(original.get("headline_rate")), fmt_pct(extended.get("headline_rate"))]},
+            {"key": "strict_rate", "label": "Tỷ lệ hoàn thành đúng hạn (mục tiêu chất lượng)",
+             "formula": "hoàn thành đúng hạn / đến hạn",
+             "cells": [fmt_pct(original.get("strict_rate")), fmt_pct(extended.get("strict_rate"))]},
+        ]
+        out["objective"] = {"verdict": objective.get("verdict"), "status": _status(objective.get("verdict")),
+                            "target": objective.get("target_text")}
+        current = rows.get(basis) or {}
+        if current.get("open_overdue"):
+            out["overdue_link"] = link("directive", f"overdue_{code}", current.get("open_overdue"))
+        trend = self._kind_trend("directive", period, scope)
+        target = self.wh.targets(int(period.label[:4]),
+                                 scope.value if scope.dimension == "unit" else None).get("directive_on_time_rate") or {}
+        out["chart"] = {"id": "chart-directives", "title": "Nhiệm vụ đến hạn qua các kỳ và tỷ lệ hoàn thành",
+                        "note": f"Theo {self.record_rules['basis_vi']}; {len(trend)} kỳ gần nhất.",
+                        "figure": charts.directive_trend(trend, target.get("value"), target.get("target_text"),
+                                                         period.label)}
+        if scope.dimension == "all":
+            out["units"] = self._directive_unit_rows(period, link, unit_pages, page)
+        return out
+
+    def _directive_unit_rows(self, period: PeriodRow, link, unit_pages: dict, page: str) -> list[dict]:
+        basis, code = self.record_rules["basis"], self.record_rules["basis_code"]
+        frame = self.wh.kind_kpi("directive", self.scheme, [period.label], "unit", None)
+        if frame.empty:
+            return []
+        frame = frame[frame["deadline_basis"] == basis]
+        verdicts = self.wh.objectives_by_value(self.scheme, period.label, "unit", "directive_on_time_rate")
+        rows = []
+        for k in (_clean_row(r) for r in frame.to_dict("records")):
+            name = k["dimension_value"]
+            slice_ = (("unit", name),)
+            verdict = (verdicts.get(name) or {}).get("verdict")
+
+            def cell(filter_id: str, column: str, k=k, slice_=slice_) -> Link:
+                return link("directive", filter_id, k[column], slice_)
+
+            rows.append({
+                "name": _unit_name(name), "key": name,
+                "href": rel(page, unit_pages[name]) if name in unit_pages else None,
+                "assigned_total": cell("assigned", "assigned_total"), "due_total": cell(f"due_{code}", "due_total"),
+                "completed_on_time": cell(f"ontime_{code}", "completed_on_time"),
+                "completed_late": cell(f"late_{code}", "completed_late"),
+                "open_in_time": cell(f"intime_{code}", "open_in_time"),
+                "open_overdue": cell(f"overdue_{code}", "open_overdue"),
+                "no_deadline": cell("nodl", "no_deadline"),
+                "headline_rate": fmt_pct(k["headline_rate"]), "strict_rate": fmt_pct(k["strict_rate"]),
+                "verdict": verdict, "status": _status(verdict),
+                "order": (-int(k["open_overdue"] or 0) - int(k["completed_late"] or 0), _unit_name(name)),
+            })
+        rows.sort(key=lambda r: r["order"])
+        return rows
+
+    def _feedback_section(self, period: PeriodRow, scope: Scope, link, unit_pages: dict, page: str,
+                          objectives: dict) -> dict:
+        """The PAKN section: key figures, items 5.2 and 5.3, the trend chart and the handling units."""
+        frame = self.wh.kind_kpi("feedback", self.scheme, [period.label], scope.dimension, scope.value)
+        out: dict = {"has_data": not frame.empty, "overdue_link": None, "chart": None, "units": [],
+                     "answer_days": self.record_rules["answer_days"]}
+        if frame.empty:
+            return out
+        k = _clean_row(frame.iloc[0].to_dict())
+        out["figures"] = [
+            {"key": "received_total", "label": "Tiếp nhận trong kỳ", "cell": link("feedback", "recv", k["received_total"])},
+            {"key": "handled_total", "label": "Đã xử lý trong kỳ", "cell": link("feedback", "handled", k["handled_total"])},
+            {"key": "handled_on_time", "label": "xử lý đúng hạn", "cell": link("feedback", "hot", k["handled_on_time"]),
+             "sub": True},
+            {"key": "handled_late", "label": "xử lý quá hạn", "cell": link("feedback", "hlate", k["handled_late"]),
+             "sub": True},
+            {"key": "open_total", "label": "Đang xử lý tại thời điểm cuối kỳ",
+             "cell": link("feedback", "open", k["open_total"])},
+            {"key": "open_in_time", "label": "còn trong hạn", "cell": link("feedback", "oit", k["open_in_time"]),
+             "sub": True},
+            {"key": "open_overdue", "label": f"đã quá hạn ({self.record_rules['answer_days']} ngày làm việc)",
+             "cell": link("feedback", "ood", k["open_overdue"]), "sub": True},
+        ]
+        handled_objective = objectives.get("feedback_handled_rate") or {}
+        on_time_objective = objectives.get("feedback_on_time_rate") or {}
+        out["rates"] = [
+            {"key": "handled_rate", "label": "Tỷ lệ xử lý, không để quá hạn",
+             "formula": "(đã xử lý + đang trong hạn) / (đã xử lý + đang xử lý)", "value": fmt_pct(k["handled_rate"]),
+             "verdict": handled_objective.get("verdict"), "status": _status(handled_objective.get("verdict"))},
+            {"key": "on_time_rate", "label": "Tỷ lệ xử lý đúng hạn", "formula": "xử lý đúng hạn / đã xử lý",
+             "value": fmt_pct(k["on_time_rate"]), "verdict": on_time_objective.get("verdict"),
+             "status": _status(on_time_objective.get("verdict"))},
+            {"key": "rate_5_2", "label": "Mục 5.2 (QĐ 766): tiến độ xử lý",
+             "formula": "(xử lý đúng hạn + đang trong hạn) / (đã xử lý + đang xử lý)",
+             "value": fmt_pct(k["rate_5_2"]), "score": fmt_number(k["score_5_2"], 2)},
+            {"key": "rate_5_3", "label": "Mục 5.3 (QĐ 766): mức độ hài lòng",
+             "formula": "(tiếp nhận − không hài lòng, phản ánh lặp lại, quá hạn) / tiếp nhận",
+             "value": fmt_pct(k["rate_5_3"]), "score": fmt_number(k["score_5_3"], 2),
+             "unsatisfied": link("feedback", "unsat", k["unsatisfied_5_3"])},
+        ]
+        if k.get("open_overdue"):
+            out["overdue_link"] = link("feedback", "ood", k["open_overdue"])
+        trend = self._kind_trend("feedback", period, scope)
+        target = self.wh.targets(int(period.label[:4]),
+                                 scope.value if scope.dimension == "unit" else None).get("feedback_handled_rate") or {}
+        out["chart"] = {"id": "chart-feedback", "title": "Phản ánh, kiến nghị qua các kỳ và tỷ lệ xử lý",
+                        "note": f"{len(trend)} kỳ gần nhất.",
+                        "figure": charts.feedback_trend(trend, target.get("value"), target.get("target_text"),
+                                                        period.label)}
+        if scope.dimension == "all":
+            out["units"] = self._feedback_unit_rows(period, link, unit_pages, page)
+        return out
+
+    def _feedback_unit_rows(self, period: PeriodRow, link, unit_pages: dict, page: str) -> list[dict]:
+        frame = self.wh.kind_kpi("feedback", self.scheme, [period.label], "unit", None)
+        if frame.empty:
+            return []
+        handled = self.wh.objectives_by_value(self.scheme, period.label, "unit", "feedback_handled_rate")
+        on_time = self.wh.objectives_by_value(self.scheme, period.label, "unit", "feedback_on_time_rate")
+        rows = []
+        for k in (_clean_row(r) for r in frame.to_dict("records")):
+            name = k["dimension_value"]
+            slice_ = (("unit", name),)
+
+            def cell(filter_id: str, column: str, k=k, slice_=slice_) -> Link:
+                return link("feedback", filter_id, k[column], slice_)
+
+            handled_verdict = (handled.get(name) or {}).get("verdict")
+            on_time_verdict = (on_time.get(name) or {}).get("verdict")
+            rows.append({
+                "name": _unit_name(name), "key": name,
+                "href": rel(page, unit_pages[name]) if name in unit_pages else None,
+                "received_total": cell("recv", "received_total"),
+                "handled_on_time": cell("hot", "handled_on_time"), "handled_late": cell("hlate", "handled_late"),
+                "open_in_time": cell("oit", "open_in_time"), "open_overdue": cell("ood", "open_overdue"),
+                "handled_rate": fmt_pct(k["handled_rate"]), "on_time_rate": fmt_pct(k["on_time_rate"]),
+                "score_5_2": fmt_number(k["score_5_2"], 2), "score_5_3": fmt_number(k["score_5_3"], 2),
+                "handled_verdict": handled_verdict, "handled_status": _status(handled_verdict),
+                "on_time_verdict": on_time_verdict, "on_time_status": _status(on_time_verdict),
+                "order": (-int(k["open_overdue"] or 0) - int(k["handled_late"] or 0), _unit_name(name)),
+            })
+        rows.sort(key=lambda r: r["order"])
+        return rows
 
     def _unit_rows(self, period: PeriodRow, lists: PeriodCaseLists, page: str, unit_pages: dict) -> list[dict]:
         frame = self.wh.kpi(self.scheme, period.label, "unit")
@@ -697,7 +1109,9 @@ class Renderer:
             items = [e for e in entries if e["period"].grain == grain]
             if items:
                 groups.append({"grain": grain, "title": f"{GRAIN_VI[grain]}", "entries": items})
-        self.write_page(page, "index.html.j2", groups=groups, quality=self.quality)
+        shown = {t.measure for e in entries for t in e["tiles"] if t.is_objective}
+        columns = [(m, title) for m, title in INDEX_COLUMNS if m in shown]
+        self.write_page(page, "index.html.j2", groups=groups, quality=self.quality, columns=columns)
 
 
 def _chart_counts(r: dict) -> dict:
@@ -730,11 +1144,11 @@ def scorecard_grains(settings, grains: list[str] | None = None) -> list[str]:
 
 
 def render_all(settings, grains: list[str] | None = None, units: bool = False) -> list[Path]:
-    """Render the index, the case-list viewer, and the scorecards, Biểu 06 workbooks and case data of every
-    period of the grains (default: ``settings.scorecard_grains``) in ``settings.period_scheme``.
+    """Render the index, the list viewer, and the scorecards, Biểu 06 workbooks, case data and directive and
+    PAKN data of every period of the grains (default: ``settings.scorecard_grains``) in ``settings.period_scheme``.
 
     Reads ``settings.warehouse`` read-only and writes under ``settings.reports_dir``, which may hold an
-    earlier render: a period's pages and case data are rewritten only when what they show changed (see
+    earlier render: a period's pages and data files are rewritten only when what they show changed (see
     :mod:`pipeline.report.manifest`); files of periods that no longer exist are deleted. The index, the
     viewer and the manifest are always rewritten. Returns the paths written (or copied) by this run.
     """
@@ -762,19 +1176,27 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
             plan = {}
             for period in batch:
                 files = renderer.period_files(period, units)
-                case_print, page_print = prints[period.label]
-                plan[period.label] = (files, not old.unchanged(out, files.pages, page_print),
-                                      not old.unchanged(out, [files.cases], case_print))
-                new.record(files.pages, scheme, period.label, "pages", page_print)
-                new.record([files.cases], scheme, period.label, "cases", case_print)
+                part_prints = prints[period.label]
+                stale_records = tuple(kind for kind in KINDS
+                                      if not old.unchanged(out, [files.records[kind]], part_prints[kind]))
+                plan[period.label] = (files, not old.unchanged(out, files.pages, part_prints["pages"]),
+                                      not old.unchanged(out, [files.cases], part_prints["cases"]), stale_records)
+                new.record(files.pages, scheme, period.label, "pages", part_prints["pages"])
+                new.record([files.cases], scheme, period.label, "cases", part_prints["cases"])
+                for kind in KINDS:
+                    new.record([files.records[kind]], scheme, period.label, kind, part_prints[kind])
             todo = [p.label for p in batch if plan[p.label][1] or plan[p.label][2]]
             frames = wh.cases_of_periods(scheme, todo) if todo else {}
             for period in batch:
-                files, pages, case_data = plan[period.label]
+                files, pages, case_data, record_data = plan[period.label]
                 entry = None
                 if pages or case_data:
                     entry = renderer.render_period(period, files, frames.pop(period.label), pages=pages,
-                                                   case_data=case_data)
+                                                   case_data=case_data, record_data=record_data)
+                elif record_data:
+                    for kind, record_lists in renderer.record_lists(period).items():
+                        if kind in record_data:
+                            renderer.write_record_data(period, record_lists, files.records[kind], files.scorecard)
                 entries[period.label] = entry or renderer.index_entry(period, files)
         renderer.render_index([entries[p.label] for p in periods], grains)
         _remove_stale(out, old, new, {(p.scheme, p.label) for p in existing}, {p.label for p in periods},
@@ -787,7 +1209,8 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
 
 _PERIOD_FILE = re.compile(
     r"^(?:scorecards/(?P<s1>\w+)/(?P<p1>[\w-]+?)(?:\.html|/[^/]+\.html)"
-    r"|bieu06/(?P<s2>\w+)/(?P<p2>[\w-]+?)\.xlsx|cases/(?P<s3>\w+)/(?P<p3>[\w-]+?)(?:\.js|/.*))$"
+    r"|bieu06/(?P<s2>\w+)/(?P<p2>[\w-]+?)\.xlsx|cases/(?P<s3>\w+)/(?P<p3>[\w-]+?)(?:\.(?:directive|feedback))?"
+    r"(?:\.js|/.*))$"
 )
 
 

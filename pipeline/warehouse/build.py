@@ -48,6 +48,8 @@ MART_TABLES = (
     "mart.timeliness_rules",
     "mart.directive_kpi_period",
     "mart.feedback_kpi_period",
+    "mart.directive_warnings",
+    "mart.feedback_warnings",
 )
 
 
@@ -83,6 +85,7 @@ def sql_params(settings: Settings) -> dict:
         "feedback_refusal_minutes": round(settings.feedback_refusal_working_days * day_minutes),
         "feedback_more_info_minutes": round(settings.feedback_more_info_working_days * day_minutes),
         "feedback_publication_minutes": round(settings.feedback_publication_working_days * day_minutes),
+        "feedback_due_soon_minutes": round(settings.feedback_due_soon_working_days * day_minutes),
     }
 
 
