@@ -147,7 +147,7 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_kpi(args: argparse.Namespace, settings: Settings) -> int:
     """Print the measures of one period."""
-    from pipeline.marts.kpi_cli import print_kpi
+    from pipeline.report.kpi import print_kpi
 
     return print_kpi(settings, period=args.period, scheme=args.scheme or settings.period_scheme, by=args.by,
                      output_format=args.format, kind=args.kind)
@@ -155,7 +155,7 @@ def cmd_kpi(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_warnings(args: argparse.Namespace, settings: Settings) -> int:
     """Print open cases at risk or overdue, per unit."""
-    from pipeline.warnings import print_warnings
+    from pipeline.report.warnings import print_warnings
 
     return print_warnings(settings, within_hours=args.within_hours or settings.warning_within_hours)
 

@@ -4,7 +4,7 @@
     warnings → publish (→ e-mails)
 
 The stages own the work: :mod:`pipeline.ingest.stage` (discover → read → check → store),
-:mod:`pipeline.warehouse.build`, :mod:`pipeline.report`, :mod:`pipeline.warnings`; the run record, the lock
+:mod:`pipeline.warehouse.build`, :mod:`pipeline.report`, :mod:`pipeline.report.warnings`; the run record, the lock
 and the staged publish are :mod:`pipeline.publish`. Ingest groups are mapped with the flow's task runner
 (threads; ``DaskTaskRunner`` from prefect-dask works unchanged, each group being a pure function of its
 files and the settings). Reading a file's bytes is retried on transient I/O errors (in the stage, per file:
@@ -33,10 +33,10 @@ from pipeline import publish, runtime  # noqa: E402
 from pipeline.ingest import stage  # noqa: E402
 from pipeline.notify import deliveries_line, send_warning_emails  # noqa: E402
 from pipeline.report import render  # noqa: E402
+from pipeline.report.warnings import load_warnings, write_warning_reports  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.validate.report import write_warehouse_validation_report  # noqa: E402
 from pipeline.warehouse.build import build_warehouse  # noqa: E402
-from pipeline.warnings import load_warnings, write_warning_reports  # noqa: E402
 
 FLOW_NAME = "nightly"
 DEPLOYMENT_NAME = "tthc-nightly"

@@ -19,8 +19,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from pipeline.formatting import nfc
+from pipeline.report.warnings import UnitWarnings, WarningList, load_warnings, render_template
 from pipeline.settings import Settings
-from pipeline.warnings import UnitWarnings, WarningList, load_warnings, render_template
 
 log = logging.getLogger(__name__)
 

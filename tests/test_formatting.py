@@ -30,8 +30,8 @@ from pipeline.formatting import (
     fmt_pct_short,
     plain_decimal,
 )
-from pipeline.marts.kpi_cli import write_kpi
 from pipeline.report import render_all
+from pipeline.report.kpi import write_kpi
 from pipeline.targets import Target
 
 PIPELINE = Path(__file__).resolve().parents[1] / "pipeline"

@@ -15,8 +15,8 @@ import pytest
 from marts_fixtures import Warehouse, add_synthetic_cases, make_settings
 
 from pipeline.formatting import fmt_int, fmt_pct
-from pipeline.marts.kpi_cli import print_kpi, write_kpi
 from pipeline.periods import parse_period
+from pipeline.report.kpi import print_kpi, write_kpi
 from pipeline.warehouse.build import run_sql_layers, table_counts
 
 AS_OF = date(2025, 5, 20)  # inside 2025-05 / 2025-Q2: the current periods are judged at 21/05 00:00

@@ -30,8 +30,8 @@ from test_spreadsheet_safety import starts_formula
 from pipeline.cli import main
 from pipeline.jobs import ingest_and_build
 from pipeline.notify import send_warning_emails
+from pipeline.report.warnings import format_warnings_text, load_warnings, write_warning_reports
 from pipeline.settings import load_settings
-from pipeline.warnings import format_warnings_text, load_warnings, write_warning_reports
 
 FORMULA_TITLE = '=HYPERLINK("http://x.example";"Bấm vào đây")'
 

@@ -17,10 +17,10 @@ import pytest
 
 from pipeline import db
 from pipeline.formatting import spreadsheet_safe
-from pipeline.marts.kpi_cli import write_kpi
 from pipeline.report.bieu06_xlsx import write_bieu06
+from pipeline.report.kpi import write_kpi
+from pipeline.report.warnings import write_warning_reports
 from pipeline.settings import load_settings
-from pipeline.warnings import write_warning_reports
 
 PAYLOADS = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(1)", "\tTab", "\rCR"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

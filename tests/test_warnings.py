@@ -9,8 +9,8 @@ import pytest
 
 from pipeline import db
 from pipeline.cli import main
+from pipeline.report.warnings import format_time_left, load_warnings, print_warnings, write_warning_reports
 from pipeline.settings import load_settings
-from pipeline.warnings import format_time_left, load_warnings, print_warnings, write_warning_reports
 
 UNIT_A = "Phòng Quản lý vận tải"
 UNIT_B = "Phòng Quản lý kết cấu hạ tầng"
@@ -178,7 +178,7 @@ def test_wider_window_recomputes_from_core(tmp_path):
 
 
 def test_units_in_vietnamese_alphabetical_order():
-    from pipeline.warnings import vi_sort_key
+    from pipeline.report.warnings import vi_sort_key
 
     names = ["Văn phòng Sở", "Thanh tra Sở", "Đội kiểm tra", "Ban quản lý dự án", "Ăn uống", "Dịch vụ", "An toàn"]
     assert sorted(names, key=vi_sort_key) == [

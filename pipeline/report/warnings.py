@@ -618,7 +618,7 @@ def _environment() -> Environment:
 
 
 def render_template(name: str, **context) -> str:
-    """Render one of the templates in ``pipeline/warnings_templates`` (HTML ones autoescaped)."""
+    """Render one of the templates in ``pipeline/report/warnings_templates`` (HTML ones autoescaped)."""
     return _environment().get_template(name).render(**context)
 
 

@@ -1,1 +1,0 @@
-"""``tthc kpi``: the measures of one period, read from ``mart.kpi_period``."""
