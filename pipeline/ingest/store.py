@@ -160,15 +160,13 @@ def store_export(read, checks, settings: Settings, run_id: str) -> FileOutcome:
 
 
 def reject(path: Path, sha: str, reason: str, run_id: str, settings: Settings, result=None, **counts) -> FileOutcome:
-    """Record a rejected file for this run's ops.file (not in the manifest: it is read again next run)."""
-    names = getattr(result, "personal_names", frozenset())
+    """Record a rejected file for this run's ops.file (not in the manifest: it is read again next run);
+    ``result`` is the ReadResult when the file was read and its checks rejected it."""
+    names = result.personal_names if result is not None else frozenset()
     reason = (reason.splitlines() or [f"{path.name}: rejected"])[0]
-    frame = manifest_row(
-        path, sha or "-", run_id, names, status="rejected", reason=reason,
-        file_format=getattr(result, "file_format", path.suffix.lstrip(".").lower() or None),
-        kind=getattr(result, "kind", None), layout=getattr(result, "layout", None), **counts,
-    )
+    described = ({"file_format": result.file_format, "kind": result.kind, "layout": result.layout}
+                 if result is not None else {"file_format": path.suffix.lstrip(".").lower() or None})
+    frame = manifest_row(path, sha or "-", run_id, names, status="rejected", reason=reason, **described, **counts)
     key = sha or uuid.uuid5(uuid.NAMESPACE_URL, str(path)).hex
     _write_parquet(frame, settings.raw_parquet_dir / "rejected" / run_id / f"{key}.parquet")
-    return FileOutcome(path, sha, "rejected", mask_personal_data(reason, names), kind=getattr(result, "kind", None),
-                       **counts)
+    return FileOutcome(path, sha, "rejected", mask_personal_data(reason, names), kind=described.get("kind"), **counts)
