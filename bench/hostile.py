@@ -17,10 +17,8 @@ Part 2 (with --big-csv) reads the same CSV in this process and in a warm worker 
 from __future__ import annotations
 
 import argparse
-import os
 import struct
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -28,67 +26,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
 
-
-def _status_kb(pid: int, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _tree(root: int) -> list[int]:
-    """The process and its descendants (the forkserver's workers included)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(entry))
-            except (OSError, ValueError, IndexError):
-                continue
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += children.get(pid, [])
-    return out
-
-
-class TreeMemory:
-    """Samples the resident memory of this process tree; keeps the peak and each process's high-water mark."""
-
-    def __init__(self) -> None:
-        self.peak_kb = 0
-        self.hwm_kb: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            time.sleep(0.01)
-
-    def sample(self) -> None:
-        total = 0
-        for pid in _tree(os.getpid()):
-            total += _status_kb(pid, "VmRSS")
-            self.hwm_kb[pid] = max(self.hwm_kb.get(pid, 0), _status_kb(pid, "VmHWM"))
-        self.peak_kb = max(self.peak_kb, total)
-
-    def __enter__(self) -> TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.sample()
-        self._stop.set()
-        self._thread.join()
+from measure import TreeMemory  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- the worst files

@@ -108,6 +108,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.flows import run_nightly
 
     summary = run_nightly(settings)
+    if summary.timings:
+        print(summary.timings_line())
     print(summary.one_line())
     return 0 if summary.status != "failed" else 1
 

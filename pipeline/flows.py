@@ -148,7 +148,7 @@ def nightly(settings: Settings | None = None, overrides: dict[str, Any] | None =
             if summary.status != "failed" and warnings is not None and settings.smtp_host:
                 publish.note(summary, lambda: email_task(settings, warnings))
     log.info(summary.one_line())
-    log.info("step seconds: %s", ", ".join(f"{name} {seconds:.1f}" for name, seconds in summary.timings.items()))
+    log.info(summary.timings_line())
     _SUMMARIES[summary.run_id] = summary
     try:
         create_markdown_artifact(markdown=publish.summary_markdown(summary), key=ARTIFACT_KEY,

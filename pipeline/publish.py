@@ -95,6 +95,10 @@ class RunSummary:
             text += f"; reports in {self.links[0]}"
         return text
 
+    def timings_line(self) -> str:
+        """The seconds each step took, in order, as one line."""
+        return "step seconds: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in self.timings.items())
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
