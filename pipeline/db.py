@@ -10,6 +10,7 @@ previous warehouse untouched.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,23 +21,29 @@ import duckdb
 SQL_DIR = Path(__file__).parent / "warehouse" / "sql"
 
 
-def connect(path: Path | str, read_only: bool = False, storage_version: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, read_only: bool = False, storage_version: str | None = None,
+            memory_mb: int | None = None) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse file (``:memory:`` for an in-memory database); a new file is written in
-    ``storage_version`` (e.g. ``v1.0.0``) when given."""
+    ``storage_version`` (e.g. ``v1.0.0``) when given; DuckDB keeps within ``memory_mb`` when given, spilling
+    to ``<file>.tmp`` beside the warehouse."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    config = {"storage_compatibility_version": storage_version} if storage_version else {}
+    config: dict[str, str] = {"storage_compatibility_version": storage_version} if storage_version else {}
+    if memory_mb:
+        config["memory_limit"] = f"{int(memory_mb)}MB"
+        if str(path) != ":memory:":
+            config["temp_directory"] = f"{path}.tmp"
     con = duckdb.connect(str(path), read_only=read_only, config=config)
     con.execute("set TimeZone = 'Asia/Ho_Chi_Minh'")
     con.execute("set enable_progress_bar = false")  # it would be drawn into the nightly run's logs
     return con
 
 
-def connect_existing(path: Path | str) -> duckdb.DuckDBPyConnection:
+def connect_existing(path: Path | str, memory_mb: int | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to an existing warehouse; a one-line error if there is none yet."""
     if not Path(path).exists():
         raise FileNotFoundError(f"{path}: no warehouse yet; run 'tthc run' or 'tthc demo' first")
-    return connect(path, read_only=True)
+    return connect(path, read_only=True, memory_mb=memory_mb)
 
 
 def sql_text(model: str) -> str:
@@ -80,7 +87,8 @@ def run_sql_dir(con: duckdb.DuckDBPyConnection, layer: str, params: dict | None 
 
 
 @contextmanager
-def building_warehouse(target: Path, storage_version: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def building_warehouse(target: Path, storage_version: str | None = None,
+                       memory_mb: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a fresh warehouse file beside ``target`` (in ``storage_version``), swapped in
     atomically on success.
 
@@ -88,10 +96,13 @@ def building_warehouse(target: Path, storage_version: str | None = None) -> Iter
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f".{target.name}.building-*"):
-        stale.unlink(missing_ok=True)
+    for stale in target.parent.glob(f".{target.name}.building-*"):  # left by a killed build (and its spill)
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
     building = target.parent / f".{target.name}.building-{uuid.uuid4().hex[:8]}"
-    con = connect(building, storage_version=storage_version)
+    con = connect(building, storage_version=storage_version, memory_mb=memory_mb)
     try:
         yield con
         con.execute("checkpoint")

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         "v1.0.0",
         description="DuckDB storage format the warehouse file is written in, so analysts' DuckDB 1.x CLI, DBeaver and ODBC open it.",
     )
+    warehouse_memory_mb: int = Field(
+        1_024,
+        gt=0,
+        description="Memory DuckDB may use while building or reading the warehouse for reports; larger "
+                    "intermediate results spill to a temporary folder beside the warehouse.",
+    )
     reports_dir: Path = Field(Path("reports"), description="Where HTML scorecards, warnings and validation reports go.")
     expectations_dir: Path = Field(
         Path("expectations"), description="Folder of the Great Expectations suites (JSON), versioned with the code."

@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 _PRELOAD = ["pipeline.ingest.readers", "pipeline.settings", "pyarrow.csv", "python_calamine", "lxml.etree"]
 _INLINE_BYTES = 1 << 20  # results whose buffers are smaller travel inline through the pipe
+# A worker whose resident memory grew more than this while reading is replaced by a fresh one (milliseconds,
+# from the forkserver): the allocator keeps a big file's memory, and it would sit idle for the rest of the run.
+_RETIRE_GROWTH_BYTES = 256 << 20
 _FILE_PREFIX = "tthc-read-"
 
 
@@ -57,6 +60,15 @@ def _address_space() -> int:
     try:
         with open("/proc/self/statm") as handle:
             return int(handle.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _resident() -> int:
+    """Bytes of this process's memory resident now (RSS; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * resource.getpagesize()
     except (OSError, ValueError, IndexError):
         return 0
 
@@ -132,6 +144,7 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
 
     _warm_up()
     base = _address_space()
+    base_resident = _resident()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     while True:
         try:
@@ -175,7 +188,8 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
             reply = ("memory", "")
         del result, outcome
         gc.collect()
-        retire = _address_space() - base > budget // 2  # a grown worker is replaced by a fresh one
+        # a grown worker is replaced by a fresh one
+        retire = _address_space() - base > budget // 2 or _resident() - base_resident > _RETIRE_GROWTH_BYTES
         conn.send((reply[0], (retire, read_seconds), *reply[1:]))
         if retire:
             return
@@ -357,6 +371,24 @@ class ReaderPool:
                 yield paths[emitted], finished.pop(emitted)
                 emitted += 1
 
+    def _outcome(self, worker: _Worker, path: Path, memory: str, status: str, retire: bool, read_seconds: float,
+                 rest: list) -> ReadResult | FileRejected:
+        """The worker's reply about a file as its result or its rejection."""
+        if status == "rejected":
+            return FileRejected(rest[0])
+        if status == "memory":
+            return FileRejected(memory)
+        if status == "error":  # an exception the readers did not turn into a rejection
+            return FileRejected(f"{path.name}: reader failed ({rest[0]})")
+        try:
+            result = _unpack((status, retire, *rest))
+        except Exception as error:  # noqa: BLE001 - a result that cannot be rebuilt is this file's failure
+            return FileRejected(f"{path.name}: cannot receive the reader's result ({type(error).__name__})")
+        result.path = path
+        # reading inside the worker, and packing + sending + unpacking the result
+        self.last_timing = (read_seconds, time.monotonic() - worker.submitted - read_seconds)
+        return result
+
     def _collect(self, worker: _Worker, ready: set[Any]) -> ReadResult | FileRejected | None:
         """The outcome of the worker's file once known (None while it is still reading)."""
         assert worker.job is not None
@@ -369,23 +401,12 @@ class ReaderPool:
                 reply = None
             if reply is not None:
                 status, (retire, read_seconds), *rest = reply
-                if retire:
-                    worker.stop()
-                    self._workers.remove(worker)
-                if status == "rejected":
-                    return FileRejected(rest[0])
-                if status == "memory":
-                    return FileRejected(memory)
-                if status == "error":  # an exception the readers did not turn into a rejection
-                    return FileRejected(f"{path.name}: reader failed ({rest[0]})")
                 try:
-                    result = _unpack((status, retire, *rest))
-                    result.path = path
-                    # reading inside the worker, and packing + sending + unpacking the result
-                    self.last_timing = (read_seconds, time.monotonic() - worker.submitted - read_seconds)
-                    return result
-                except Exception as error:  # noqa: BLE001 - a result that cannot be rebuilt is this file's failure
-                    return FileRejected(f"{path.name}: cannot receive the reader's result ({type(error).__name__})")
+                    return self._outcome(worker, path, memory, status, retire, read_seconds, rest)
+                finally:
+                    if retire:  # only once its result is received: stopping a worker removes its result files
+                        worker.stop()
+                        self._workers.remove(worker)
         if worker.process.sentinel in ready or not worker.alive():
             worker.process.join(1)
             code = worker.process.exitcode

@@ -37,7 +37,9 @@ from pipeline.ingest.discover import Found, discover_exports, export_time_from_p
 from pipeline.ingest.isolate import read_isolated
 from pipeline.ingest.readers import FileRejected, ReadResult
 from pipeline.ingest.store import FileOutcome, masked_path
+from pipeline.memory import release_memory
 from pipeline.settings import Settings
+from pipeline.validate.suites import prepare_runner_in_background
 
 log = logging.getLogger("pipeline.ingest")
 
@@ -177,6 +179,8 @@ def prepare(settings: Settings, paths: Iterable[Path] | None, run_id: str, worke
             except OSError as exc:
                 hashes[item.path] = exc
     the_plan = plan(settings, found, hashes, workers, store_results)
+    if the_plan.groups:  # the checks' suites get ready while the first files are read
+        prepare_runner_in_background(settings.expectations_dir)
     the_plan.outcomes = record_plan_rejections(the_plan, settings, run_id, store_results)
     return the_plan
 
@@ -271,6 +275,8 @@ def process_group(group: list[Export], settings: Settings, run_id: str, store_re
     by_path = {o.path: o for o in out.outcomes}
     for export in group:  # identical copies elsewhere in the folder follow their content
         out.outcomes += _copies(export, by_path[export.path])
+    del reads, checks
+    release_memory()
     return out
 
 

@@ -1154,7 +1154,7 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
     """
     grains = scorecard_grains(settings, grains)
     out = Path(settings.reports_dir)
-    con = connect_existing(settings.warehouse)
+    con = connect_existing(settings.warehouse, settings.warehouse_memory_mb)
     try:
         wh = WarehouseData(con)
         missing = [t for t in ("core.period", "mart.kpi_period", "mart.case_timeliness", "mart.bieu06")

@@ -21,6 +21,7 @@ The suite meta ``columns`` lists the canonical columns a parsed frame must have.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -329,6 +330,18 @@ def get_runner(directory: Path | str | None = None) -> SuiteRunner:
             _RUNNERS.clear()
             _RUNNERS[key] = SuiteRunner(folder)
         return _RUNNERS[key]
+
+
+def prepare_runner_in_background(directory: Path | str | None = None) -> None:
+    """Build the process's runner (importing Great Expectations: seconds of Python) in a thread, while the
+    caller goes on with work that waits elsewhere (a reader process, DuckDB); the first check then finds it
+    ready. A failure here is ignored: the check's own :func:`get_runner` call raises it again."""
+
+    def prepare() -> None:
+        with contextlib.suppress(Exception):
+            get_runner(directory)
+
+    threading.Thread(target=prepare, name="prepare-suites", daemon=True).start()
 
 
 def results_frame(outcomes: list[Outcome]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from pipeline.records import RECORDS, raw_table_ddl
 from pipeline.reference import load_reference_tables, work_minute_frame
 from pipeline.settings import Settings
 from pipeline.validate.marts import check_marts, check_warehouse_rows
+from pipeline.validate.suites import prepare_runner_in_background
 from pipeline.workcal import WorkCalendar, parse_sessions
 
 SQL_LAYERS = ("staging", "intermediate", "marts")
@@ -154,7 +155,9 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def build_warehouse(settings: Settings, run_id: str | None = None, target: Path | None = None) -> dict[str, int]:
     """Rebuild the warehouse from the Parquet raw layer into ``target`` (default the settings' warehouse),
     swapped in atomically; returns the row count of every table."""
-    with db.building_warehouse(Path(target or settings.warehouse), settings.warehouse_storage_version) as con:
+    prepare_runner_in_background(settings.expectations_dir)  # ready when the SQL layers are done
+    with db.building_warehouse(Path(target or settings.warehouse), settings.warehouse_storage_version,
+                               settings.warehouse_memory_mb) as con:
         build_into(con, settings, run_id)
         return table_counts(con)
 

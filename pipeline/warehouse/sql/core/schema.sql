@@ -7,7 +7,7 @@ create schema if not exists mart;
 create schema if not exists ops;
 
 create table core.case (
-    case_id            varchar primary key,   -- Mã hồ sơ, text as exported
+    case_id            varchar,               -- Mã hồ sơ, text as exported; one row per case by construction
     procedure_code     varchar,               -- Mã TTHC, text (1.000250 stays 1.000250)
     procedure_name     varchar,
     sector_code        varchar,
