@@ -73,6 +73,14 @@ FEEDBACK = {
 }
 
 
+# DESIGN §9's minimum stable contract, copied by hand: these columns come first, in this order, then any extras.
+DIRECTIVE_CONTRACT = ["period_scheme", "period", "dimension", "dimension_value", "deadline_basis", "assigned_total",
+                      "due_total", "completed_on_time", "completed_late", "open_in_time", "open_overdue", "no_deadline",
+                      "headline_rate", "strict_rate"]
+FEEDBACK_CONTRACT = ["period_scheme", "period", "dimension", "dimension_value", "received_total", "handled_on_time",
+                     "handled_late", "open_in_time", "open_overdue", "rate_5_2", "score_5_2", "rate_5_3", "score_5_3"]
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("records_marts")
@@ -187,3 +195,25 @@ def test_rows_for_every_period_the_records_span(warehouse):
             f"select distinct period from {table} where period_scheme = 'calendar' and grain = 'month' "
             "order by 1").fetchall()]
         assert months == [first, "2025-03", "2025-04", "2025-05", "2025-06"], table
+
+
+@pytest.mark.parametrize("table, contract", [("mart.directive_kpi_period", DIRECTIVE_CONTRACT),
+                                             ("mart.feedback_kpi_period", FEEDBACK_CONTRACT)])
+def test_contract_columns_come_first(warehouse, table, contract):
+    columns = [d[0] for d in warehouse.execute(f"select * from {table} limit 0").description]
+    assert columns[: len(contract)] == contract
+
+
+def test_every_core_intermediate_and_mart_relation_is_commented(warehouse):
+    relations = warehouse.execute(
+        "select schema_name, table_name, comment from duckdb_tables() "
+        "where schema_name in ('core', 'intermediate', 'mart') "
+        "union all select schema_name, view_name, comment from duckdb_views() "
+        "where schema_name in ('core', 'intermediate', 'mart') and not internal").fetchall()
+    names = {f"{schema}.{name}" for schema, name, _ in relations}
+    assert {"core.directive", "core.feedback", "intermediate.directive_facts", "intermediate.feedback_facts",
+            "mart.directive_kpi_period", "mart.feedback_kpi_period", "mart.directive_timeliness",
+            "mart.feedback_timeliness", "mart.kpi_period", "mart.case_timeliness"} <= names
+    undocumented = sorted(f"{schema}.{name}" for schema, name, comment in relations
+                          if not comment or len(comment.strip()) < 20)
+    assert undocumented == []
