@@ -7,6 +7,7 @@ The tasks and PAKN are described in tests/records_fixtures.py. Calendar facts us
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 
 import duckdb
@@ -217,3 +218,57 @@ def test_every_core_intermediate_and_mart_relation_is_commented(warehouse):
     undocumented = sorted(f"{schema}.{name}" for schema, name, comment in relations
                           if not comment or len(comment.strip()) < 20)
     assert undocumented == []
+
+
+# --- a dislike count alone counts against 5.3 (DESIGN §11: "applicant's reaction (hài lòng / không hài lòng, likes
+# and dislikes)") ----------------------------------------------------------------------------------------------
+# The national portal's CSV carries no reaction word, only its thumbs: "Hài lòng" and "Không hài lòng" counts.
+# Three PAKN of VT received in May 2025, each answered within 5 working days and published the next working day
+# (no holiday between 12/05 and 22/05), none repeated, none about a case:
+#   Q1 received 12/05 09:00, answered 16/05 10:00, published 19/05; 3 thumbs up, none down
+#   Q2 received 13/05 09:00, answered 20/05 10:00, published 21/05; none up, 2 down: the sender is not satisfied
+#   Q3 received 14/05 09:00, answered 21/05 10:00, published 22/05; no thumbs at all
+# Calendar May 2025: received 3, handled on time 3; 5.2 = 3/3 (score 6); against 5.3 only Q2: 5.3 = 2/3 (score 4).
+DISLIKE_PAKN = [
+    ["Mã phản ánh", "Tiêu đề", "Cơ quan xử lý", "Ngày gửi", "Ngày tiếp nhận", "Tình trạng", "Ngày trả lời",
+     "Ngày công khai", "Hài lòng", "Không hài lòng"],
+    ["Q1", "Hỏi về cấp phù hiệu xe tải", VT, "12/05/2025 08:30", "12/05/2025 09:00", "Đã công khai",
+     "16/05/2025 10:00", "19/05/2025", "3", "0"],
+    ["Q2", "Chậm cấp đổi giấy phép lái xe", VT, "13/05/2025 08:30", "13/05/2025 09:00", "Đã công khai",
+     "20/05/2025 10:00", "21/05/2025", "0", "2"],
+    ["Q3", "Hỏi về đăng ký xe máy chuyên dùng", VT, "14/05/2025 08:30", "14/05/2025 09:00", "Đã công khai",
+     "21/05/2025 10:00", "22/05/2025", "", ""],
+]
+
+
+@pytest.fixture(scope="module")
+def dislike_warehouse(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pakn_dislikes")
+    path = root / "raw" / "pakn" / "pakn_cong_quoc_gia_2025-06-30.csv"
+    path.parent.mkdir(parents=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(DISLIKE_PAKN)
+    settings = load_settings(raw_dir=root / "raw", warehouse=root / "w" / "tthc.duckdb",
+                             reports_dir=root / "reports", as_of="2025-06-30")
+    result = ingest_and_build(settings)
+    assert not result.rejected_files, [o.reason for o in result.rejected_files]
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def test_a_dislike_count_alone_counts_against_5_3(dislike_warehouse):
+    stored = {r[0]: r[1:] for r in dislike_warehouse.execute(
+        "select feedback_id, reaction, likes, dislikes from core.feedback").fetchall()}
+    assert stored == {"Q1": (None, 3, 0), "Q2": (None, 0, 2), "Q3": (None, None, None)}  # no reaction word
+    against = dict(dislike_warehouse.execute(
+        "select feedback_id, is_unsatisfied_5_3 from mart.feedback_timeliness "
+        "where period_scheme = 'calendar' and period = '2025-05'").fetchall())
+    assert against == {"Q1": False, "Q2": True, "Q3": False}
+    row = dislike_warehouse.execute(
+        f"select {', '.join(FEEDBACK_COLUMNS)} from mart.feedback_kpi_period where period_scheme = 'calendar' "
+        "and period = '2025-05' and dimension = 'all'").fetchall()
+    assert len(row) == 1
+    for column, actual, expected in zip(FEEDBACK_COLUMNS, row[0], (3, 3, 0, 0, 0, 1.0, 6.0, 2 / 3, 4.0),
+                                        strict=True):
+        assert _close(actual, expected), (column, actual, expected)
