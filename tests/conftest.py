@@ -1,4 +1,5 @@
-"""Shared fixtures: the report warehouse is built once per test session by the real pipeline and rendered once."""
+"""Shared fixtures: the report warehouse is built once per test session by the real pipeline and rendered once;
+headless Chromium for the browser tests."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from offline_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from report_fixtures import build_report_warehouse
 
 from pipeline.settings import Settings
@@ -29,3 +31,17 @@ def report_build(tmp_path_factory) -> ReportBuild:
     settings = build_report_warehouse(tmp_path_factory.mktemp("report-build"))
     written = render_all(settings, units=True)
     return ReportBuild(settings, settings.warehouse, settings.reports_dir, written)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (skipped without it, failed in CI); pages open with offline_browser.OfflinePage."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

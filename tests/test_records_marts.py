@@ -7,6 +7,7 @@ The tasks and PAKN are described in tests/records_fixtures.py. Calendar facts us
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 
 import duckdb
@@ -71,6 +72,14 @@ FEEDBACK = {
     # Q1: March plus P9, received in February and overdue at the quarter's end
     ("calendar", "2025-Q1", "all", "all"): (10, 5, 1, 3, 1, 0.8, 4.8, 0.5, 3.0),
 }
+
+
+# DESIGN §9's minimum stable contract, copied by hand: these columns come first, in this order, then any extras.
+DIRECTIVE_CONTRACT = ["period_scheme", "period", "dimension", "dimension_value", "deadline_basis", "assigned_total",
+                      "due_total", "completed_on_time", "completed_late", "open_in_time", "open_overdue", "no_deadline",
+                      "headline_rate", "strict_rate"]
+FEEDBACK_CONTRACT = ["period_scheme", "period", "dimension", "dimension_value", "received_total", "handled_on_time",
+                     "handled_late", "open_in_time", "open_overdue", "rate_5_2", "score_5_2", "rate_5_3", "score_5_3"]
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +196,79 @@ def test_rows_for_every_period_the_records_span(warehouse):
             f"select distinct period from {table} where period_scheme = 'calendar' and grain = 'month' "
             "order by 1").fetchall()]
         assert months == [first, "2025-03", "2025-04", "2025-05", "2025-06"], table
+
+
+@pytest.mark.parametrize("table, contract", [("mart.directive_kpi_period", DIRECTIVE_CONTRACT),
+                                             ("mart.feedback_kpi_period", FEEDBACK_CONTRACT)])
+def test_contract_columns_come_first(warehouse, table, contract):
+    columns = [d[0] for d in warehouse.execute(f"select * from {table} limit 0").description]
+    assert columns[: len(contract)] == contract
+
+
+def test_every_core_intermediate_and_mart_relation_is_commented(warehouse):
+    relations = warehouse.execute(
+        "select schema_name, table_name, comment from duckdb_tables() "
+        "where schema_name in ('core', 'intermediate', 'mart') "
+        "union all select schema_name, view_name, comment from duckdb_views() "
+        "where schema_name in ('core', 'intermediate', 'mart') and not internal").fetchall()
+    names = {f"{schema}.{name}" for schema, name, _ in relations}
+    assert {"core.directive", "core.feedback", "intermediate.directive_facts", "intermediate.feedback_facts",
+            "mart.directive_kpi_period", "mart.feedback_kpi_period", "mart.directive_timeliness",
+            "mart.feedback_timeliness", "mart.kpi_period", "mart.case_timeliness"} <= names
+    undocumented = sorted(f"{schema}.{name}" for schema, name, comment in relations
+                          if not comment or len(comment.strip()) < 20)
+    assert undocumented == []
+
+
+# --- a dislike count alone counts against 5.3 (DESIGN §11: "applicant's reaction (hài lòng / không hài lòng, likes
+# and dislikes)") ----------------------------------------------------------------------------------------------
+# The national portal's CSV carries no reaction word, only its thumbs: "Hài lòng" and "Không hài lòng" counts.
+# Three PAKN of VT received in May 2025, each answered within 5 working days and published the next working day
+# (no holiday between 12/05 and 22/05), none repeated, none about a case:
+#   Q1 received 12/05 09:00, answered 16/05 10:00, published 19/05; 3 thumbs up, none down
+#   Q2 received 13/05 09:00, answered 20/05 10:00, published 21/05; none up, 2 down: the sender is not satisfied
+#   Q3 received 14/05 09:00, answered 21/05 10:00, published 22/05; no thumbs at all
+# Calendar May 2025: received 3, handled on time 3; 5.2 = 3/3 (score 6); against 5.3 only Q2: 5.3 = 2/3 (score 4).
+DISLIKE_PAKN = [
+    ["Mã phản ánh", "Tiêu đề", "Cơ quan xử lý", "Ngày gửi", "Ngày tiếp nhận", "Tình trạng", "Ngày trả lời",
+     "Ngày công khai", "Hài lòng", "Không hài lòng"],
+    ["Q1", "Hỏi về cấp phù hiệu xe tải", VT, "12/05/2025 08:30", "12/05/2025 09:00", "Đã công khai",
+     "16/05/2025 10:00", "19/05/2025", "3", "0"],
+    ["Q2", "Chậm cấp đổi giấy phép lái xe", VT, "13/05/2025 08:30", "13/05/2025 09:00", "Đã công khai",
+     "20/05/2025 10:00", "21/05/2025", "0", "2"],
+    ["Q3", "Hỏi về đăng ký xe máy chuyên dùng", VT, "14/05/2025 08:30", "14/05/2025 09:00", "Đã công khai",
+     "21/05/2025 10:00", "22/05/2025", "", ""],
+]
+
+
+@pytest.fixture(scope="module")
+def dislike_warehouse(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pakn_dislikes")
+    path = root / "raw" / "pakn" / "pakn_cong_quoc_gia_2025-06-30.csv"
+    path.parent.mkdir(parents=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(DISLIKE_PAKN)
+    settings = load_settings(raw_dir=root / "raw", warehouse=root / "w" / "tthc.duckdb",
+                             reports_dir=root / "reports", as_of="2025-06-30")
+    result = ingest_and_build(settings)
+    assert not result.rejected_files, [o.reason for o in result.rejected_files]
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def test_a_dislike_count_alone_counts_against_5_3(dislike_warehouse):
+    stored = {r[0]: r[1:] for r in dislike_warehouse.execute(
+        "select feedback_id, reaction, likes, dislikes from core.feedback").fetchall()}
+    assert stored == {"Q1": (None, 3, 0), "Q2": (None, 0, 2), "Q3": (None, None, None)}  # no reaction word
+    against = dict(dislike_warehouse.execute(
+        "select feedback_id, is_unsatisfied_5_3 from mart.feedback_timeliness "
+        "where period_scheme = 'calendar' and period = '2025-05'").fetchall())
+    assert against == {"Q1": False, "Q2": True, "Q3": False}
+    row = dislike_warehouse.execute(
+        f"select {', '.join(FEEDBACK_COLUMNS)} from mart.feedback_kpi_period where period_scheme = 'calendar' "
+        "and period = '2025-05' and dimension = 'all'").fetchall()
+    assert len(row) == 1
+    for column, actual, expected in zip(FEEDBACK_COLUMNS, row[0], (3, 3, 0, 0, 0, 1.0, 6.0, 2 / 3, 4.0),
+                                        strict=True):
+        assert _close(actual, expected), (column, actual, expected)

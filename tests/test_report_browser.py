@@ -1,80 +1,21 @@
-"""The rendered scorecard in a real browser: headless Chromium via Playwright, network off.
-
-Uses Debian's /usr/bin/chromium (``make browser`` installs it; ``playwright install`` is never run).
-Without Chromium the tests are skipped on a developer machine and FAIL when the CI variable is set.
-"""
+"""The rendered scorecard in a real browser: headless Chromium via Playwright, network off
+(tests/offline_browser.py; the ``browser`` fixture is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from offline_browser import OfflinePage
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHART_IDS = ["chart-monthly", "chart-satisfaction", "chart-units", "chart-sectors", "chart-late", "chart-channels",
              "chart-directives", "chart-feedback"]
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing: install it with 'make browser' (apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def reports(report_build) -> Path:
     return report_build.reports
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-class OfflinePage:
-    """A page whose every non-file:// request is aborted and recorded, with console errors collected."""
-
-    def __init__(self, browser, width: int = 1366, height: int = 900):
-        self.context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("dialog", self._dialog)
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _route(self, route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def test_scorecard_draws_every_chart_offline_without_errors(reports, browser):

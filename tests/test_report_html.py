@@ -341,6 +341,62 @@ def test_index_lists_periods_newest_first(con, reports):
     assert "Quý I/2025" in first.clean_text()
 
 
+# The official cut-off (DESIGN §5, Decree 09/2019): a quarter runs from the 15th of the month before it to the 14th
+# of its last month, a half from 15/12 (or 15/06) to 14/06 (or 14/12), the year from 15/12 to 14/12. Written by hand
+# for the fixture's periods: cases received 01/07/2024-31/03/2025, as of 31/03/2025.
+OFFICIAL_DATES = {
+    "2025-Q2": ("Quý II/2025", "Từ ngày 15/03/2025 đến ngày 14/06/2025"),
+    "2025-Q1": ("Quý I/2025", "Từ ngày 15/12/2024 đến ngày 14/03/2025"),
+    "2024-Q4": ("Quý IV/2024", "Từ ngày 15/09/2024 đến ngày 14/12/2024"),
+    "2024-Q3": ("Quý III/2024", "Từ ngày 15/06/2024 đến ngày 14/09/2024"),
+    "2025-H1": ("6 tháng đầu năm 2025", "Từ ngày 15/12/2024 đến ngày 14/06/2025"),
+    "2024-H2": ("6 tháng cuối năm 2024", "Từ ngày 15/06/2024 đến ngày 14/12/2024"),
+    "2025": ("Năm 2025", "Từ ngày 15/12/2024 đến ngày 14/12/2025"),
+    "2024": ("Năm 2024", "Từ ngày 15/12/2023 đến ngày 14/12/2024"),
+}
+
+
+@pytest.fixture(scope="module")
+def official(report_build, tmp_path_factory) -> Path:
+    """The nightly rendering (render_all with the settings' grains) when the settings choose the official scheme."""
+    out = tmp_path_factory.mktemp("official") / "reports"
+    settings = report_build.settings.model_copy(update={"period_scheme": "official", "reports_dir": out})
+    assert settings.scorecard_grain_list == ["quarter", "half", "year"]  # the default scorecard grains
+    render_all(settings)
+    return out
+
+
+def test_official_scheme_writes_quarter_half_and_year_scorecards(official):
+    written = {p.relative_to(official).as_posix() for p in official.glob("scorecards/**/*.html")}
+    assert written == {f"scorecards/official/{label}.html" for label in OFFICIAL_DATES}
+    for label, (name, dates) in OFFICIAL_DATES.items():
+        head = parse(official / "scorecards" / "official" / f"{label}.html").find(
+            "header", cls="report-head").clean_text()
+        assert name in head and dates in head, (label, head)
+        assert "Nghị định 09/2019/NĐ-CP" in head, label
+    for label in ("2025-Q2", "2025-H1", "2025"):  # not over yet on 31/03/2025
+        head = parse(official / "scorecards" / "official" / f"{label}.html").find("header", cls="report-head")
+        assert "Kỳ báo cáo chưa kết thúc: số liệu tính đến hết ngày 31/03/2025." in head.clean_text(), label
+
+
+def test_official_index_lists_the_half_year_group(official):
+    root = parse(official / "index.html")
+    groups = {section.attrs["data-grain"]: section for section in root.find_all("section", cls="index-group")}
+    assert list(groups) == ["quarter", "half", "year"]
+    periods = {grain: [tr.attrs["data-period"] for tr in section.find_all("tr") if "data-period" in tr.attrs]
+               for grain, section in groups.items()}
+    assert periods == {"quarter": ["2025-Q2", "2025-Q1", "2024-Q4", "2024-Q3"], "half": ["2025-H1", "2024-H2"],
+                       "year": ["2025", "2024"]}
+    assert groups["half"].find("h2").clean_text() == "Báo cáo theo 6 tháng (mới nhất ở trên)"
+    for label in ("2025-H1", "2024-H2"):
+        row = groups["half"].find("tr", data_period=label)
+        assert row.find("a").attrs["href"] == f"scorecards/official/{label}.html"
+        name, dates = OFFICIAL_DATES[label]
+        first, last = dates.removeprefix("Từ ngày ").split(" đến ngày ")
+        assert name in row.find("th").clean_text()
+        assert row.find("td").clean_text().replace(" ", "") == f"{first}–{last}"
+
+
 def test_heading_prints_period_data_times_and_rules(con, reports, scorecard, built):
     head = scorecard.find("header", cls="report-head").clean_text()
     assert "UBND TỈNH QUẢNG NGÃI" in head and "SỞ GIAO THÔNG VẬN TẢI" in head

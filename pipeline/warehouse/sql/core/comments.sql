@@ -26,6 +26,9 @@ comment on table core.rating is 'Đánh giá mức độ hài lòng đã chuẩn
 comment on table core.procedure is 'Danh mục thủ tục hành chính và thời hạn luật định / Procedure catalogue with legal time limits';
 comment on table core.work_day is 'Lịch làm việc: ngày làm việc, ngày nghỉ lễ / Working calendar by day';
 comment on table core.period is 'Kỳ báo cáo theo hai cách tính (calendar, official) / Reporting periods in both schemes';
+comment on table core.work_minute is 'Phút trong ngày: số phút làm việc trước phút đó và buổi làm việc của nó / Minute of day: working minutes before it and its working session';
+comment on table core.period_catalogue is 'Mọi kỳ báo cáo từ gốc lịch đến ngày tính số liệu, hai cách tính; core.period giữ các kỳ có dữ liệu / Every reporting period from the calendar origin to the as-of date, both schemes';
+comment on table core.rating_scale is 'Thang đánh giá: từ ngữ đánh giá và lớp hài lòng tương ứng (theo cài đặt) / Rating scale: rating words and their class (from the settings)';
 comment on table core.target is 'Chỉ tiêu chất lượng theo năm và đơn vị / Quality-objective targets per year and unit';
 comment on table raw.directive_row is 'Nhiệm vụ (ý kiến chỉ đạo) như đã đọc từ tệp xuất của phần mềm quản lý văn bản và điều hành, kèm nguồn gốc / Directive tasks as read, with lineage';
 comment on table raw.directive_extension_row is 'Gia hạn nhiệm vụ như đã đọc (cột gia hạn hoặc trang lịch sử gia hạn) / Task deadline extensions as read';
