@@ -81,6 +81,7 @@ class CheckedFile:
     reason: str | None
     results: pd.DataFrame
     quarantine: pd.DataFrame
+    read: ReadExport | None = None  # the file as read, kept only when asked (``tthc inspect`` shows it)
 
 
 @dataclass
@@ -241,8 +242,12 @@ def read_one(export: Export, settings: Settings) -> ReadExport | FileOutcome:
     return ReadExport(export, result, exported_at)
 
 
-def process_group(group: list[Export], settings: Settings, run_id: str, store_results: bool = True) -> GroupResult:
-    """Read, check and store (or, validating, only check) every export of a group; never raises for a file."""
+def process_group(group: list[Export], settings: Settings, run_id: str, store_results: bool = True, *,
+                  check_rows: bool = True, keep_reads: bool = False) -> GroupResult:
+    """Read, check and store (or, validating, only check) every export of a group; never raises for a file.
+
+    Without storing, ``keep_reads`` keeps each file as read beside its checks and ``check_rows=False``
+    skips the expectation suites (the reader's own quarantine still applies): what ``tthc inspect`` shows."""
     out = GroupResult()
     reads: list[ReadExport] = []
     for export in group:
@@ -252,7 +257,8 @@ def process_group(group: list[Export], settings: Settings, run_id: str, store_re
         else:
             reads.append(read)
     try:
-        checks = check.check_reads([(r.result, r.exported_at, masked_path(r.path)) for r in reads], settings)
+        checks = (check.check_reads([(r.result, r.exported_at, masked_path(r.path)) for r in reads], settings)
+                  if check_rows else [check.unchecked() for _ in reads])
     except Exception as exc:  # a check that cannot run rejects the group's files, not the run
         checks = [check.failed(_named(r.path, f"checks could not run ({_first_line(exc)})")) for r in reads]
     for read, checked in zip(reads, checks, strict=True):
@@ -266,7 +272,8 @@ def process_group(group: list[Export], settings: Settings, run_id: str, store_re
         else:
             outcome = _checked_outcome(read, checked)
             out.checked.append(CheckedFile(masked_path(read.path, read.result.personal_names), outcome.status,
-                                           outcome.reason, checked.results, checked.quarantine))
+                                           outcome.reason, checked.results, checked.quarantine,
+                                           read if keep_reads else None))
         out.outcomes.append(outcome)
     by_path = {o.path: o for o in out.outcomes}
     for export in group:  # identical copies elsewhere in the folder follow their content
@@ -328,14 +335,16 @@ def record_plan_rejections(the_plan: IngestPlan, settings: Settings, run_id: str
 
 
 def run_ingest(settings: Settings, paths: Iterable[Path] | None, run_id: str, store_results: bool = True,
-               workers: int | None = None, map_groups: Callable | None = None) -> IngestResult:
-    """Discover, hash and plan, then read, check and store every group (in a thread pool by default)."""
+               workers: int | None = None, map_groups: Callable | None = None, *, check_rows: bool = True,
+               keep_reads: bool = False) -> IngestResult:
+    """Discover, hash and plan, then read, check and store every group (in a thread pool by default;
+    ``check_rows`` and ``keep_reads`` as in :func:`process_group`)."""
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     the_plan = prepare(settings, paths, run_id, workers, store_results)
     result = IngestResult(run_id, the_plan.files_seen, list(the_plan.outcomes))
 
     def one(group: list[Export]) -> GroupResult:
-        return process_group(group, settings, run_id, store_results)
+        return process_group(group, settings, run_id, store_results, check_rows=check_rows, keep_reads=keep_reads)
 
     if map_groups is None:
         with ThreadPoolExecutor(max_workers=workers) as pool:
