@@ -19,9 +19,8 @@ import pandas as pd
 from pipeline.ingest import stage
 from pipeline.ingest.discover import export_time_from_path
 from pipeline.ingest.store import masked_path
+from pipeline.records import FILE_KINDS, RECORDS
 from pipeline.settings import Settings
-
-PARSED_COLUMNS = ("case_id", "status", "received_at", "due_at", "finished_at", "returned_at", "time_unknown")
 
 
 def _table(frame: pd.DataFrame, out: TextIO, indent: str = "  ", limit: int = 60) -> None:
@@ -37,6 +36,14 @@ def _table(frame: pd.DataFrame, out: TextIO, indent: str = "  ", limit: int = 60
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     for row in cells:
         out.write(indent + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def _parsed_columns(kind: str, kept: pd.DataFrame) -> list[str]:
+    """The columns of the first rows as parsed: the primary record's key, its status, the times any row
+    fills and, for cases, which of them had no time of day."""
+    record = RECORDS[FILE_KINDS[kind].primary]
+    times = [c for c in record.names_of("time") if c in kept.columns and kept[c].notna().any()]
+    return [c for c in (record.columns[0], "status", *times, "time_unknown") if c in record.columns]
 
 
 def _describe(checked: stage.CheckedFile, out: TextIO, rows: int) -> None:
@@ -70,8 +77,7 @@ def _describe(checked: stage.CheckedFile, out: TextIO, rows: int) -> None:
               f"{quarantine['source_row'].nunique()} quarantined, {len(result.skipped)} layout rows skipped\n")
     out.write(f"first rows as parsed ({min(rows, len(kept))} of {len(kept)}; a date without a time shows 00:00 "
               "and is listed in time_unknown):\n")
-    columns = [c for c in PARSED_COLUMNS if c in kept.columns] or list(kept.columns[:7])
-    _table(kept[["source_row", *columns]].head(rows), out)
+    _table(kept[["source_row", *_parsed_columns(result.kind, kept)]].head(rows), out)
     out.write(f"would be quarantined ({len(quarantine)} lines):\n")
     _table(quarantine.head(50), out, limit=120)
     if len(quarantine) > 50:
