@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.ingest.readers import empty_records
+from pipeline.ingest.values import date_only
 from pipeline.records import CASE, DIRECTIVE, DIRECTIVE_EXTENSION, FEEDBACK, SUPPLEMENT, Record
 from pipeline.reference import load_procedures
 from pipeline.settings import Settings
@@ -197,7 +198,7 @@ def latest_allowed(exported_at, suite_meta: dict, settings: Settings) -> pd.Time
         moment = pd.Timestamp(datetime.now())
     elif moment.tzinfo is not None:
         moment = moment.tz_convert(settings.timezone).tz_localize(None)
-    elif moment == moment.normalize():
+    elif date_only(moment.to_datetime64()):
         moment = moment + pd.Timedelta(days=1)
     return moment + tolerance
 
@@ -257,14 +258,13 @@ def duplicate_of_row(records: pd.DataFrame) -> pd.array:
 
 
 def day_end_if_date_only(values: np.ndarray) -> np.ndarray:
-    """A time, or the last instant of its day when the export gave a date only (00:00:00 exactly).
+    """A time, or the last instant of its day when the export gave a date only (values.date_only).
 
     Exports often write end and return dates without a time of day: '24/03/2025' must not read as
     earlier than a receipt at 09:21 on the same day.
     """
-    midnight = values == values.astype("datetime64[D]").astype(values.dtype)
     day_end = (values.astype("datetime64[D]") + np.timedelta64(1, "D")).astype(values.dtype) - np.timedelta64(1, "us")
-    return np.where(midnight, day_end, values)
+    return np.where(date_only(values), day_end, values)
 
 
 def stack_files(frames: list[pd.DataFrame], file_numbers: list[int]) -> pd.DataFrame:

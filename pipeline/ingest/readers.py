@@ -92,6 +92,7 @@ from .values import (
     clean_text_array,
     combine_date_and_time,
     compact,
+    date_only,
     fold,
     is_empty,
     parse_datetimes,
@@ -718,14 +719,13 @@ def _masked_status_texts(texts: pd.Series, table: CodeTable | None, raw: pd.Data
 
 
 def _time_unknown(times: dict[str, pd.Series]) -> pd.Series:
-    """Per row, the time fields whose value has no time of day (exactly 00:00:00: a date only), as
+    """Per row, the time fields whose value has no time of day (values.date_only), as
     "received_at,due_at"; NaN where every time is known (DESIGN §8.1)."""
     length = len(next(iter(times.values()))) if times else 0
     out = np.full(length, "", dtype=object)
     for name, values in times.items():
-        stamps = values.to_numpy(dtype="datetime64[us]")
-        date_only = ~np.isnat(stamps) & (stamps == stamps.astype("datetime64[D]").astype("datetime64[us]"))
-        out[date_only] = np.where(out[date_only] == "", name, out[date_only] + "," + name)
+        given = date_only(values.to_numpy(dtype="datetime64[us]"))
+        out[given] = np.where(out[given] == "", name, out[given] + "," + name)
     return pd.Series(np.where(out == "", None, out), dtype=TEXT_DTYPE)
 
 
