@@ -14,7 +14,6 @@ one Prefect task per file would cost more than hashing it).
 # No `from __future__ import annotations` here: Prefect validates the flow's parameters from its
 # annotations, and a flow loaded from its file path (a served or worker run) cannot resolve strings.
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,6 @@ from pipeline.warehouse.build import build_warehouse  # noqa: E402
 FLOW_NAME = "nightly"
 DEPLOYMENT_NAME = "tthc-nightly"
 ARTIFACT_KEY = "tthc-nightly-summary"
-WORKERS = max(1, min(4, os.cpu_count() or 1))
 _SUMMARIES: dict[str, publish.RunSummary] = {}  # in-process runs hand their summary to run_nightly here
 
 
@@ -61,7 +59,7 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
 
 @task(name="plan-ingest", cache_policy=NO_CACHE)
 def plan_task(settings: Settings, run_id: str) -> stage.IngestPlan:
-    return stage.prepare(settings, None, run_id, WORKERS)
+    return stage.prepare(settings, None, run_id, stage.ingest_workers())
 
 
 @task(name="ingest-group", cache_policy=NO_CACHE)
@@ -99,18 +97,15 @@ def email_task(settings: Settings, warnings) -> str | None:
 
 
 def ingest(settings: Settings, summary: publish.RunSummary) -> None:
-    """Discover, hash and plan (one task), then read, check and store the groups (mapped)."""
+    """Discover, hash and plan (one task), then read, check and store the groups (mapped) and collect them."""
     plan = plan_task(settings, summary.run_id)
-    result = stage.IngestResult(summary.run_id, plan.files_seen, list(plan.outcomes))
-    for group_result in ingest_group_task.map(plan.groups, unmapped(settings), unmapped(summary.run_id)).result():
-        result.outcomes += group_result.outcomes
-    for outcome in result.rejected_files:
-        _logger().warning("rejected %r", outcome.reason)
+    done = ingest_group_task.map(plan.groups, unmapped(settings), unmapped(summary.run_id)).result()
+    result = stage.collect(summary.run_id, plan, done, _logger())
     publish.record_ingest(summary, result)
     _logger().info(result.one_line())
 
 
-@flow(name=FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS),
+@flow(name=FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=stage.ingest_workers()),
       description="Nightly TTHC run: ingest new exports, rebuild the warehouse, validate, publish scorecards "
                   "and warnings.")
 def nightly(settings: Settings | None = None, overrides: dict[str, Any] | None = None,

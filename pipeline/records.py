@@ -215,7 +215,8 @@ DROPPED_SOURCES = ("free_text",)
 PLACEHOLDER_DATES_BEFORE = "1970-01-02"
 IGNORE = "ignore"
 
-SUPPLEMENT_SOURCES = ("supplement_requested_at", "supplement_received_at", "supplement_new_due_at")
+# The header fields of a supplement cycle's times (supplement_requested_at, …), in SUPPLEMENT's order.
+SUPPLEMENT_SOURCES = tuple(f"supplement_{name}" for name in SUPPLEMENT.names_of("time"))
 FAMILIES: dict[str, Family] = {
     "case": Family("case", "fields", (
         *(c for c in CASE.columns if c not in ("status_text", "applicant_hash", "time_unknown", "source_row")),

@@ -275,3 +275,25 @@ def test_inspect_shows_fates_parsed_rows_and_quarantine(tmp_path):
     out = StringIO()
     assert inspect_exports([tmp_path / "raw"], settings_for(tmp_path), out=out) == 1
     assert "rejected: other.csv: header not recognised" in out.getvalue()
+
+
+def test_inspect_rejects_a_file_whose_checks_cannot_run(tmp_path, monkeypatch):
+    """A check that raises rejects the file with a one-line reason naming it; the command does not crash."""
+    from io import StringIO
+
+    from pipeline.ingest import check
+    from pipeline.ingest.inspect import inspect_exports
+
+    def broken_checks(items, settings):
+        raise RuntimeError("suite file unreadable\nsecond line of the error")
+
+    monkeypatch.setattr(check, "check_reads", broken_checks)
+    header = ["STT", "Mã hồ sơ", "Ngày tiếp nhận", "Ngày hẹn trả", "Trạng thái"]
+    good = write_csv(tmp_path / "hs_20250430_1800.csv", header,
+                     [["1", "A-1", "03/03/2025 08:00", "07/03/2025 17:00", "Đang xử lý"]])
+    out = StringIO()
+    assert inspect_exports([good], settings_for(tmp_path), out=out) == 1
+    text = out.getvalue()
+    assert "kind: cases" in text  # how the file was read is still shown
+    rejected = [line for line in text.splitlines() if line.startswith("rejected: ")]
+    assert rejected == [f"rejected: {good}: checks could not run (RuntimeError: suite file unreadable)"], text

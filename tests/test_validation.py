@@ -403,6 +403,28 @@ def test_date_only_end_times_stand_for_their_whole_day(settings, procedures):
     assert checks.findings.empty
 
 
+def test_reader_and_checks_read_a_date_only_time_alike(tmp_path, settings):
+    """One rule (values.date_only) for the reader's time_unknown and the checks' end-of-day reading: a finish
+    written as a date only on the day of receipt is listed as date only and passes; the day before does not."""
+    from fixtures_exports import write_csv
+
+    from pipeline.ingest import read_export
+    from pipeline.ingest.check import check_reads
+
+    header = ["Mã hồ sơ", "Mã thủ tục", "Ngày tiếp nhận", "Ngày hẹn trả", "Ngày kết thúc xử lý", "Ngày trả kết quả",
+              "Trạng thái"]
+    rows = [["H55-000002", "1.000250", "03/03/2025 09:21", "10/03/2025 08:00", "03/03/2025", "03/03/2025 15:00",
+             "Đã trả kết quả"],
+            ["H55-000003", "1.000250", "03/03/2025 09:21", "10/03/2025 08:00", "02/03/2025", "03/03/2025 15:00",
+             "Đã trả kết quả"]]
+    path = write_csv(tmp_path / "hs_20250601_1000.csv", header, rows)
+    local = settings.model_copy(update={"warehouse": tmp_path / "warehouse" / "tthc.duckdb"})
+    result = read_export(path, local)
+    assert result.cases["time_unknown"].tolist() == ["finished_at", "finished_at"]
+    [checks] = check_reads([(result, result.exported_at, "hs.csv")], local)
+    assert checks.quarantine[["source_row", "field"]].values.tolist() == [[3, "finished_at"]]
+
+
 def test_zero_rows_reject_the_file(settings, procedures):
     checks = check_cases(cases_frame([]), supplements_frame([]), EXPORTED, "data/raw/empty.xlsx", settings,
                          procedures)

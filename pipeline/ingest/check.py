@@ -30,13 +30,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.ingest.readers import empty_records
-from pipeline.records import DIRECTIVE, DIRECTIVE_EXTENSION, FEEDBACK, Record
+from pipeline.ingest.values import date_only
+from pipeline.records import CASE, DIRECTIVE, DIRECTIVE_EXTENSION, FEEDBACK, SUPPLEMENT, Record
 from pipeline.reference import load_procedures
 from pipeline.settings import Settings
 from pipeline.validate.suites import ExpectationSpec, SuiteRunner, get_runner, results_table
@@ -44,9 +44,6 @@ from pipeline.workcal import WorkCalendar
 
 QUARANTINE_COLUMNS = ["source_row", "case_id", "field", "raw_value", "reason", "expectation"]
 FINDING_COLUMNS = ["source_row", "case_id", "field", "raw_value", "finding", "expectation"]
-CASE_TIMES = ("received_at", "due_at", "finished_at", "returned_at", "apology_at", "new_due_at")
-SUPPLEMENT_TIMES = ("requested_at", "received_at", "new_due_at")
-SUPPLEMENT_COLUMNS = ["case_id", "seq", "requested_at", "received_at", "new_due_at", "source_row"]
 _NS_MIN, _NS_MAX = np.datetime64("1678-01-01", "us"), np.datetime64("2262-01-01", "us")
 
 
@@ -106,16 +103,15 @@ def check_cases_many(exports: Iterable[CaseExport], settings: Settings,
     if not exports:
         return []
     runner = get_runner(settings.expectations_dir)
-    calendar = calendar_for(settings)
     if procedures is None:
         procedures = load_procedures(settings)
     catalogue = procedures.drop_duplicates("procedure_code", keep="last").set_index("procedure_code")
-    supplements = [e.supplements if e.supplements is not None else pd.DataFrame(columns=SUPPLEMENT_COLUMNS)
-                   for e in exports]
+    supplements = [e.supplements if e.supplements is not None else empty_records(SUPPLEMENT) for e in exports]
     latest = np.array([latest_allowed(e.exported_at, runner.specs["cases"].meta, settings).to_datetime64()
                        for e in exports], dtype="datetime64[ns]")
     params = {
-        "calendar_start": pd.Timestamp(calendar.origin),
+        # the warehouse's calendar starts there too; its days and holidays are built lazily, so not here
+        "calendar_start": pd.Timestamp(WorkCalendar.from_settings(settings).origin),
         "catalogue_codes": sorted(catalogue.index.dropna().astype(str).unique().tolist()),
         "max_bad_row_share": float(settings.max_bad_row_share),
     }
@@ -125,7 +121,7 @@ def check_cases_many(exports: Iterable[CaseExport], settings: Settings,
     accepted = batch.accepted()
     if accepted:
         cases = stack_files([exports[i].cases for i in accepted], accepted)
-        frame = prepare_cases(cases, catalogue, calendar, latest)
+        frame = prepare_cases(cases, catalogue, latest)
         batch.row_stage("cases", frame, cases)
         found = stack_files([supplements[i] for i in accepted], accepted)
         batch.row_stage("supplements", prepare_supplements(found, frame, latest), found, field_prefix="supplement.")
@@ -190,20 +186,6 @@ def check_reads(items: list[tuple], settings: Settings) -> list[RowChecks]:
 
 # --- settings-derived values ---------------------------------------------------------------------
 
-_CALENDARS: dict[tuple, WorkCalendar] = {}
-
-
-def calendar_for(settings: Settings) -> WorkCalendar:
-    """The working calendar of the settings (cached: building it takes a fraction of a second)."""
-    overrides = Path(settings.calendar_overrides_file)
-    key = (settings.work_sessions, settings.work_weekdays, settings.holidays_country, str(overrides),
-           overrides.stat().st_mtime_ns if overrides.exists() else None)
-    if key not in _CALENDARS:
-        _CALENDARS.clear()
-        _CALENDARS[key] = WorkCalendar.from_settings(settings)
-    return _CALENDARS[key]
-
-
 def latest_allowed(exported_at, suite_meta: dict, settings: Settings) -> pd.Timestamp:
     """The latest time a record of the file may carry: its export time plus the suite's tolerance.
 
@@ -216,7 +198,7 @@ def latest_allowed(exported_at, suite_meta: dict, settings: Settings) -> pd.Time
         moment = pd.Timestamp(datetime.now())
     elif moment.tzinfo is not None:
         moment = moment.tz_convert(settings.timezone).tz_localize(None)
-    elif moment == moment.normalize():
+    elif date_only(moment.to_datetime64()):
         moment = moment + pd.Timedelta(days=1)
     return moment + tolerance
 
@@ -276,14 +258,13 @@ def duplicate_of_row(records: pd.DataFrame) -> pd.array:
 
 
 def day_end_if_date_only(values: np.ndarray) -> np.ndarray:
-    """A time, or the last instant of its day when the export gave a date only (00:00:00 exactly).
+    """A time, or the last instant of its day when the export gave a date only (values.date_only).
 
     Exports often write end and return dates without a time of day: '24/03/2025' must not read as
     earlier than a receipt at 09:21 on the same day.
     """
-    midnight = values == values.astype("datetime64[D]").astype(values.dtype)
     day_end = (values.astype("datetime64[D]") + np.timedelta64(1, "D")).astype(values.dtype) - np.timedelta64(1, "us")
-    return np.where(midnight, day_end, values)
+    return np.where(date_only(values), day_end, values)
 
 
 def stack_files(frames: list[pd.DataFrame], file_numbers: list[int]) -> pd.DataFrame:
@@ -293,15 +274,14 @@ def stack_files(frames: list[pd.DataFrame], file_numbers: list[int]) -> pd.DataF
     return frame.set_axis(pd.RangeIndex(len(frame), name="row_key"), axis=0)
 
 
-def prepare_cases(cases: pd.DataFrame, catalogue: pd.DataFrame, calendar: WorkCalendar,
-                  latest: np.ndarray) -> pd.DataFrame:
+def prepare_cases(cases: pd.DataFrame, catalogue: pd.DataFrame, latest: np.ndarray) -> pd.DataFrame:
     """The rows the ``cases`` row stage validates (``cases`` from :func:`stack_files`, ``catalogue``
     indexed by procedure code, ``latest`` the latest allowed time of each file number)."""
     file_no = cases["file_no"].to_numpy()
     columns = {"file_no": file_no, "source_row": cases["source_row"].to_numpy(dtype=np.int64)}
     for column in ("case_id", "procedure_code", "status", "channel"):
         columns[column] = cases[column].array
-    for column in CASE_TIMES:
+    for column in CASE.names_of("time"):
         columns[column] = as_ns_times(cases[column])
     for column in ("due_at", "finished_at", "returned_at"):
         columns[f"{column}_latest"] = day_end_if_date_only(columns[column])
@@ -318,7 +298,7 @@ def prepare_supplements(supplements: pd.DataFrame, case_frame: pd.DataFrame, lat
     source_rows = pd.to_numeric(supplements["source_row"], errors="coerce").to_numpy(dtype=float)
     columns = {"file_no": file_no, "source_row": np.nan_to_num(source_rows, nan=-1).astype(np.int64),
                "case_id": supplements["case_id"].array}
-    for column in SUPPLEMENT_TIMES:
+    for column in SUPPLEMENT.names_of("time"):
         columns[column] = as_ns_times(supplements[column])
     for column in ("requested_at", "received_at"):
         columns[f"{column}_latest"] = day_end_if_date_only(columns[column])

@@ -16,12 +16,11 @@ from typing import TextIO
 
 import pandas as pd
 
-from pipeline.ingest import check, stage
-from pipeline.ingest.discover import discover_exports, export_time_from_path
-from pipeline.ingest.store import FileOutcome, masked_path
+from pipeline.ingest import stage
+from pipeline.ingest.discover import export_time_from_path
+from pipeline.ingest.store import masked_path
+from pipeline.records import FILE_KINDS, RECORDS
 from pipeline.settings import Settings
-
-PARSED_COLUMNS = ("case_id", "status", "received_at", "due_at", "finished_at", "returned_at", "time_unknown")
 
 
 def _table(frame: pd.DataFrame, out: TextIO, indent: str = "  ", limit: int = 60) -> None:
@@ -39,21 +38,21 @@ def _table(frame: pd.DataFrame, out: TextIO, indent: str = "  ", limit: int = 60
         out.write(indent + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
-def inspect_export(path: Path, settings: Settings, *, rows: int = 5, validate: bool = True,
-                   out: TextIO | None = None) -> int:
-    """Print how one export is read (the ingest stage's own read and check steps); 0 when the nightly run
-    would load it, 1 (with the one-line reason) when it would reject it."""
-    out = out or sys.stdout
-    path = Path(path)
-    out.write(f"== {masked_path(path)}\n")
-    read = stage.read_one(stage.Export(path, "", path.stat().st_size if path.exists() else 0), settings)
-    if isinstance(read, FileOutcome):
-        out.write(f"rejected: {read.reason}\n")
-        return 1
+def _parsed_columns(kind: str, kept: pd.DataFrame) -> list[str]:
+    """The columns of the first rows as parsed: the primary record's key, its status, the times any row
+    fills and, for cases, which of them had no time of day."""
+    record = RECORDS[FILE_KINDS[kind].primary]
+    times = [c for c in record.names_of("time") if c in kept.columns and kept[c].notna().any()]
+    return [c for c in (record.columns[0], "status", *times, "time_unknown") if c in record.columns]
+
+
+def _describe(checked: stage.CheckedFile, out: TextIO, rows: int) -> None:
+    """How one file was read and what its checks decided (the ingest stage's own read and check steps)."""
+    read = checked.read
     result, exported_at = read.result, read.exported_at
     source = result.exported_at_source
     if result.exported_at is None:
-        source = ("the folder or file path" if export_time_from_path(path) is not None
+        source = ("the folder or file path" if export_time_from_path(read.path) is not None
                   else "the file's modification time")
     out.write(f"kind: {result.kind} ({result.file_format})\n")
     out.write(f"layout: {result.layout}\n")
@@ -69,21 +68,16 @@ def inspect_export(path: Path, settings: Settings, *, rows: int = 5, validate: b
         shown = shown.drop(columns="sheet")
     _table(shown, out, limit=90)
 
-    quarantine = result.quarantine.drop(columns=["row_values"])
-    rejected_reason = None
-    if validate:
-        [checks] = check.check_reads([(result, exported_at, masked_path(path))], settings)
-        rejected_reason = checks.rejected_reason
-        found = checks.quarantine[["source_row", "field", "raw_value", "reason"]]
-        quarantine = pd.concat([quarantine, found], ignore_index=True).sort_values("source_row", kind="stable")
+    found = checked.quarantine[["source_row", "field", "raw_value", "reason"]]
+    quarantine = pd.concat([result.quarantine.drop(columns=["row_values"]), found], ignore_index=True)
+    quarantine = quarantine.sort_values("source_row", kind="stable")
     primary = result.primary
     kept = primary[~primary["source_row"].isin(quarantine["source_row"])]
     out.write(f"rows: {result.rows_read} read, {len(kept)} would be loaded, "
               f"{quarantine['source_row'].nunique()} quarantined, {len(result.skipped)} layout rows skipped\n")
     out.write(f"first rows as parsed ({min(rows, len(kept))} of {len(kept)}; a date without a time shows 00:00 "
               "and is listed in time_unknown):\n")
-    columns = [c for c in PARSED_COLUMNS if c in kept.columns] or list(kept.columns[:7])
-    _table(kept[["source_row", *columns]].head(rows), out)
+    _table(kept[["source_row", *_parsed_columns(result.kind, kept)]].head(rows), out)
     out.write(f"would be quarantined ({len(quarantine)} lines):\n")
     _table(quarantine.head(50), out, limit=120)
     if len(quarantine) > 50:
@@ -92,28 +86,34 @@ def inspect_export(path: Path, settings: Settings, *, rows: int = 5, validate: b
         out.write("findings:\n")
         for finding in result.findings["finding"]:
             out.write(f"  - {finding}\n")
-    if rejected_reason:
-        out.write(f"rejected: {rejected_reason}\n")
-        return 1
-    return 0
+    if checked.reason:
+        out.write(f"rejected: {checked.reason}\n")
 
 
 def inspect_exports(paths: Sequence[Path], settings: Settings, *, rows: int = 5, validate: bool = True,
                     out: TextIO | None = None) -> int:
-    """``tthc inspect FILE…``: :func:`inspect_export` for each file (folders: every export under them);
-    the exit code is 1 when any file would be rejected."""
+    """``tthc inspect FILE…``: every export under the given files and folders through the ingest stage
+    (discover → read → check, nothing stored), then how each was read; the exit code is 1 when any file
+    would be rejected (a check that cannot run rejects its file with a one-line reason)."""
     out = out or sys.stdout
-    found = discover_exports([Path(p) for p in paths])
-    if not found:
+    try:
+        result = stage.run_ingest(settings, [Path(p) for p in paths], "inspect", store_results=False,
+                                  check_rows=validate, keep_reads=True)
+    except FileNotFoundError as exc:  # a path given that does not exist
+        out.write(f"rejected: {exc}\n")
+        return 1
+    if not result.files_seen:
         out.write("no export files found\n")
         return 1
-    codes = []
-    for number, item in enumerate(found):
+    described = {c.read.path: c for c in result.checked if c.read is not None}
+    for number, outcome in enumerate(sorted(result.outcomes, key=lambda o: o.path)):
         if number:
             out.write("\n")
-        if item.problem:
-            out.write(f"== {masked_path(item.path)}\nrejected: {masked_path(item.path)}: {item.problem}\n")
-            codes.append(1)
-            continue
-        codes.append(inspect_export(item.path, settings, rows=rows, validate=validate, out=out))
-    return max(codes)
+        out.write(f"== {masked_path(outcome.path)}\n")
+        if outcome.path in described:
+            _describe(described[outcome.path], out, rows)
+        elif outcome.status == "duplicate":
+            out.write(f"{outcome.reason} (read once, shown there)\n")
+        else:
+            out.write(f"rejected: {outcome.reason}\n")
+    return 1 if result.rejected_files else 0

@@ -92,6 +92,7 @@ from .values import (
     clean_text_array,
     combine_date_and_time,
     compact,
+    date_only,
     fold,
     is_empty,
     parse_datetimes,
@@ -114,9 +115,6 @@ SUPPORTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | JSON_SUFFIXES
 if TYPE_CHECKING:
     from pipeline.settings import Settings
 
-CASE_COLUMNS = CASE.columns
-SUPPLEMENT_COLUMNS = SUPPLEMENT.columns
-RATING_COLUMNS = RATING.columns
 QUARANTINE_COLUMNS = ("source_row", "field", "raw_value", "reason", "case_id", "row_values")
 SKIPPED_COLUMNS = ("source_row", "row_kind", "text")
 FATE_COLUMNS = ("sheet", "column_index", "header", "fate", "field", "note")
@@ -335,6 +333,8 @@ def _row_texts(raw: pd.DataFrame, pos: int, hidden: set[Any]) -> list[str]:
 
 # Fields whose time of day is kept as "unknown" when the export gave a date only (DESIGN §8.1).
 CASE_TIME_FIELDS = CASE.names_of("time")
+# The times of a supplement cycle, in the order of their header fields (records.SUPPLEMENT_SOURCES).
+SUPPLEMENT_TIMES = SUPPLEMENT.names_of("time")
 RESOLVED_STATES = (7, 8, 9, 10)
 # Personal-data kinds whose values are masked wherever the row's free text is kept.
 _MASKED_PII = ("applicant_name", "applicant_phone", "applicant_id_number", "applicant_email", "applicant_address")
@@ -719,14 +719,13 @@ def _masked_status_texts(texts: pd.Series, table: CodeTable | None, raw: pd.Data
 
 
 def _time_unknown(times: dict[str, pd.Series]) -> pd.Series:
-    """Per row, the time fields whose value has no time of day (exactly 00:00:00: a date only), as
+    """Per row, the time fields whose value has no time of day (values.date_only), as
     "received_at,due_at"; NaN where every time is known (DESIGN §8.1)."""
     length = len(next(iter(times.values()))) if times else 0
     out = np.full(length, "", dtype=object)
     for name, values in times.items():
-        stamps = values.to_numpy(dtype="datetime64[us]")
-        date_only = ~np.isnat(stamps) & (stamps == stamps.astype("datetime64[D]").astype("datetime64[us]"))
-        out[date_only] = np.where(out[date_only] == "", name, out[date_only] + "," + name)
+        given = date_only(values.to_numpy(dtype="datetime64[us]"))
+        out[given] = np.where(out[given] == "", name, out[given] + "," + name)
     return pd.Series(np.where(out == "", None, out), dtype=TEXT_DTYPE)
 
 
@@ -803,7 +802,7 @@ def _flat_supplements(
     frames = []
     for seq in cycles:
         parts = {}
-        for name, out in zip(SUPPLEMENT_FIELDS, ("requested_at", "received_at", "new_due_at"), strict=True):
+        for name, out in zip(SUPPLEMENT_FIELDS, SUPPLEMENT_TIMES, strict=True):
             parsed = dates.get((name, seq))
             parts[out] = (
                 parsed.values.iloc[good_idx].reset_index(drop=True)
@@ -818,11 +817,11 @@ def _flat_supplements(
                 "source_row": rows_out,
             }
         )
-        frames.append(frame[frame[["requested_at", "received_at", "new_due_at"]].notna().any(axis=1)])
+        frames.append(frame[frame[list(SUPPLEMENT_TIMES)].notna().any(axis=1)])
     if not frames:
         return empty_records(SUPPLEMENT)
     out = pd.concat(frames, ignore_index=True).sort_values(["source_row", "seq"], ignore_index=True)
-    return out[list(SUPPLEMENT_COLUMNS)]
+    return out[list(SUPPLEMENT.columns)]
 
 
 # ----------------------------------------------------------------------------- assembling a result
@@ -1397,17 +1396,18 @@ def _read_json(ctx: _Context) -> ReadResult:
     return _result(ctx, kind, "json", layout, [part], columns, [], _json_meta(data, ctx.syn, ctx.tz))
 
 
+_CYCLE_COLUMNS = ("pos", "seq", *SUPPLEMENT_TIMES)
+
+
 def _supplement_table(records: list[Any], path: tuple[str, ...] | None, ctx: _Context) -> pd.DataFrame:
-    """One row per supplement cycle in the records: position, seq and the three raw dates."""
-    rows: list[tuple[int, int, Any, Any, Any]] = []
+    """One row per supplement cycle in the records: position, seq and its raw times (SUPPLEMENT_TIMES)."""
+    rows: list[tuple[Any, ...]] = []
     if path is None:
-        return pd.DataFrame(columns=["pos", "seq", "requested_at", "received_at", "new_due_at"])
-    inner = {
-        "supplement_requested_at": 2,
-        "supplement_received_at": 3,
-        "supplement_new_due_at": 4,
-        "new_due_at": 4,
-    }
+        return pd.DataFrame(columns=list(_CYCLE_COLUMNS))
+    # the field a key of a cycle maps to -> its slot in the row (a cycle's "new due date" may be named as
+    # the case's own new_due_at)
+    inner = {source: _CYCLE_COLUMNS.index(name) for source, name in zip(SUPPLEMENT_FIELDS, SUPPLEMENT_TIMES, strict=True)}
+    inner["new_due_at"] = _CYCLE_COLUMNS.index("new_due_at")
     key_cache: dict[str, int | None] = {}
     for pos, record in enumerate(records):
         cycles = record.get(path[0]) if isinstance(record, dict) else None
@@ -1416,7 +1416,7 @@ def _supplement_table(records: list[Any], path: tuple[str, ...] | None, ctx: _Co
         for seq, cycle in enumerate(cycles, start=1):
             if not isinstance(cycle, dict):
                 continue
-            row: list[Any] = [pos, seq, None, None, None]
+            row: list[Any] = [pos, seq, *(None for _ in SUPPLEMENT_TIMES)]
             for key, val in cycle.items():
                 if key not in key_cache:
                     found = assign_columns(ctx.syn, [[key]], "case")[0].target
@@ -1425,9 +1425,7 @@ def _supplement_table(records: list[Any], path: tuple[str, ...] | None, ctx: _Co
                 if slot is not None and row[slot] is None:
                     row[slot] = val
             rows.append(tuple(row))
-    return pd.DataFrame(
-        rows, columns=["pos", "seq", "requested_at", "received_at", "new_due_at"], dtype=object
-    )
+    return pd.DataFrame(rows, columns=list(_CYCLE_COLUMNS), dtype=object)
 
 
 def _supplement_keys(records: list[Any], path: tuple[str, ...] | None) -> list[str]:
@@ -1446,7 +1444,7 @@ def _json_supplement_problems(
 ) -> list[_Problem]:
     table = _supplement_table(records, path, ctx)
     problems = []
-    for name in ("requested_at", "received_at", "new_due_at"):
+    for name in SUPPLEMENT_TIMES:
         if not len(table):
             break
         parsed = parse_datetimes(table[name].astype(object), ctx.tz)
@@ -1482,9 +1480,7 @@ def _json_supplements(
         {
             "case_id": table["case_id"].astype(TEXT_DTYPE),
             "seq": table["seq"].astype("int64"),
-            "requested_at": parse_datetimes(table["requested_at"].astype(object), ctx.tz).values,
-            "received_at": parse_datetimes(table["received_at"].astype(object), ctx.tz).values,
-            "new_due_at": parse_datetimes(table["new_due_at"].astype(object), ctx.tz).values,
+            **{name: parse_datetimes(table[name].astype(object), ctx.tz).values for name in SUPPLEMENT_TIMES},
             "source_row": table["source_row"].astype("int64"),
         }
     )

@@ -10,8 +10,9 @@ the same three steps:
    (:mod:`.check`; Great Expectations' cost is mostly fixed per run, so checking two hundred small files
    one by one would cost minutes), and store each file (:mod:`.store`) or, when validating, keep its
    results for the report;
-3. the caller maps step 2 over the groups: :func:`run_ingest` with a thread pool, the flow with Prefect's
-   task runner (threads by default; Dask worker processes need no other change).
+3. the caller maps step 2 over the groups — :func:`run_ingest` with a thread pool, the flow with Prefect's
+   task runner (threads by default; Dask worker processes need no other change) — and :func:`collect`
+   gathers the outcomes; both use :func:`ingest_workers` groups and workers.
 
 A file that cannot be read, checked or stored is rejected with a one-line reason naming it; the other
 files go on. A rejected file is recorded in ``ops.file`` and is never marked ingested, so a rejected
@@ -24,7 +25,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,7 @@ from pipeline.validate.suites import prepare_runner_in_background
 
 log = logging.getLogger("pipeline.ingest")
 
+MAX_WORKERS = 4  # groups read and checked at once, at most (each holds up to GROUP_BYTES of exports)
 GROUP_BYTES = 64 << 20  # bytes of exports checked together (≈ 300,000 CSV rows): bounds a group's memory
 HASH_RETRY_SECONDS = (2.0, 10.0)  # reading a file's bytes is retried on transient I/O errors (network shares)
 
@@ -83,6 +85,7 @@ class CheckedFile:
     reason: str | None
     results: pd.DataFrame
     quarantine: pd.DataFrame
+    read: ReadExport | None = None  # the file as read, kept only when asked (``tthc inspect`` shows it)
 
 
 @dataclass
@@ -245,8 +248,12 @@ def read_one(export: Export, settings: Settings) -> ReadExport | FileOutcome:
     return ReadExport(export, result, exported_at)
 
 
-def process_group(group: list[Export], settings: Settings, run_id: str, store_results: bool = True) -> GroupResult:
-    """Read, check and store (or, validating, only check) every export of a group; never raises for a file."""
+def process_group(group: list[Export], settings: Settings, run_id: str, store_results: bool = True, *,
+                  check_rows: bool = True, keep_reads: bool = False) -> GroupResult:
+    """Read, check and store (or, validating, only check) every export of a group; never raises for a file.
+
+    Without storing, ``keep_reads`` keeps each file as read beside its checks and ``check_rows=False``
+    skips the expectation suites (the reader's own quarantine still applies): what ``tthc inspect`` shows."""
     out = GroupResult()
     reads: list[ReadExport] = []
     for export in group:
@@ -256,7 +263,8 @@ def process_group(group: list[Export], settings: Settings, run_id: str, store_re
         else:
             reads.append(read)
     try:
-        checks = check.check_reads([(r.result, r.exported_at, masked_path(r.path)) for r in reads], settings)
+        checks = (check.check_reads([(r.result, r.exported_at, masked_path(r.path)) for r in reads], settings)
+                  if check_rows else [check.unchecked() for _ in reads])
     except Exception as exc:  # a check that cannot run rejects the group's files, not the run
         checks = [check.failed(_named(r.path, f"checks could not run ({_first_line(exc)})")) for r in reads]
     for read, checked in zip(reads, checks, strict=True):
@@ -270,7 +278,8 @@ def process_group(group: list[Export], settings: Settings, run_id: str, store_re
         else:
             outcome = _checked_outcome(read, checked)
             out.checked.append(CheckedFile(masked_path(read.path, read.result.personal_names), outcome.status,
-                                           outcome.reason, checked.results, checked.quarantine))
+                                           outcome.reason, checked.results, checked.quarantine,
+                                           read if keep_reads else None))
         out.outcomes.append(outcome)
     by_path = {o.path: o for o in out.outcomes}
     for export in group:  # identical copies elsewhere in the folder follow their content
@@ -333,24 +342,32 @@ def record_plan_rejections(the_plan: IngestPlan, settings: Settings, run_id: str
 # --- 3. the loop ------------------------------------------------------------------------------------
 
 
-def run_ingest(settings: Settings, paths: Iterable[Path] | None, run_id: str, store_results: bool = True,
-               workers: int | None = None, map_groups: Callable | None = None) -> IngestResult:
-    """Discover, hash and plan, then read, check and store every group (in a thread pool by default)."""
-    workers = workers or max(1, min(4, os.cpu_count() or 1))
-    the_plan = prepare(settings, paths, run_id, workers, store_results)
+def ingest_workers() -> int:
+    """How many groups are read and checked at once: one per core, at most MAX_WORKERS."""
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def collect(run_id: str, the_plan: IngestPlan, done: Iterable[GroupResult],
+            logger: logging.Logger | logging.LoggerAdapter = log) -> IngestResult:
+    """The outcome of a pass: the plan's decisions, then every group's in order; rejected files logged."""
     result = IngestResult(run_id, the_plan.files_seen, list(the_plan.outcomes))
-
-    def one(group: list[Export]) -> GroupResult:
-        return process_group(group, settings, run_id, store_results)
-
-    if map_groups is None:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            done = list(pool.map(one, the_plan.groups))
-    else:
-        done = map_groups(one, the_plan.groups)
     for group_result in done:
         result.outcomes += group_result.outcomes
         result.checked += group_result.checked
     for outcome in result.rejected_files:
-        log.warning("rejected %s", outcome.reason)
+        logger.warning("rejected %s", outcome.reason)
     return result
+
+
+def run_ingest(settings: Settings, paths: Iterable[Path] | None, run_id: str, store_results: bool = True,
+               workers: int | None = None, *, check_rows: bool = True, keep_reads: bool = False) -> IngestResult:
+    """Discover, hash and plan, then read, check and store every group in a thread pool (``check_rows`` and
+    ``keep_reads`` as in :func:`process_group`)."""
+    workers = workers or ingest_workers()
+    the_plan = prepare(settings, paths, run_id, workers, store_results)
+
+    def one(group: list[Export]) -> GroupResult:
+        return process_group(group, settings, run_id, store_results, check_rows=check_rows, keep_reads=keep_reads)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return collect(run_id, the_plan, list(pool.map(one, the_plan.groups)))

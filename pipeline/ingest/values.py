@@ -626,6 +626,13 @@ def parse_times(series: pd.Series) -> ParsedTimes:
     return ParsedTimes(micros, bad, reasons, raw)
 
 
+def date_only(stamps: np.ndarray | np.datetime64) -> np.ndarray:
+    """Per time, whether the export gave a date without a time of day: exactly 00:00:00 is read as a date
+    only (DESIGN §8.1), never as an event at midnight; NaT is not. Any datetime64 unit, array or scalar."""
+    stamps = np.asarray(stamps)
+    return ~np.isnat(stamps) & (stamps == stamps.astype("datetime64[D]").astype(stamps.dtype))
+
+
 def combine_date_and_time(dates: ParsedDates, times: ParsedTimes) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """One timestamp per row from a date column and the time column of the same field: the time column's
     time where it has one, else the date's own. Returns (values, time_without_date, conflicting): rows
