@@ -183,12 +183,14 @@ def served_quiet_run(raw: Path, warehouse: Path, reports: Path, as_of: str, work
     serving = None
     try:
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
+        while True:
             try:
                 if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"prefect server did not start: see {work / 'server.log'}")
             time.sleep(0.5)
         serve_env = dict(env, PREFECT_API_URL=url, TTHC_RAW_DIR=str(raw), TTHC_WAREHOUSE=str(warehouse),
                          TTHC_REPORTS_DIR=str(reports), TTHC_AS_OF=as_of, PREFECT_RUNNER_POLL_FREQUENCY="1")
@@ -247,6 +249,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated stages to skip")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
+    args.out = args.out.resolve()
     skip = set(filter(None, args.skip.split(",")))
     args.out.mkdir(parents=True, exist_ok=True)
     work = args.out / "work"
@@ -307,7 +310,7 @@ def main() -> None:
         if not (demo_raw / "_generator_truth.json").exists():
             shutil.rmtree(demo_raw, ignore_errors=True)
             subprocess.run([*TTHC, "demo-data", "--out", str(demo_raw), "--seed", "2025", "--end", DEMO_AS_OF],
-                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         demo = work / "demo"
         measured, steps = tthc_run(demo_raw, demo / "tthc.duckdb", demo / "reports", DEMO_AS_OF)
         note("demo", measured.seconds, measured.peak_mb, steps=steps)

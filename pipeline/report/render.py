@@ -1171,7 +1171,7 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
         new = Manifest(code_version=renderer.code_version)
         prints = renderer.fingerprints(periods, units)
         entries: dict[str, dict] = {}
-        for grain in grains:  # one query per grain reads the cases of the periods to render
+        for grain in grains:
             batch = [p for p in periods if p.grain == grain]
             plan = {}
             for period in batch:
@@ -1185,14 +1185,14 @@ def render_all(settings, grains: list[str] | None = None, units: bool = False) -
                 new.record([files.cases], scheme, period.label, "cases", part_prints["cases"])
                 for kind in KINDS:
                     new.record([files.records[kind]], scheme, period.label, kind, part_prints[kind])
-            todo = [p.label for p in batch if plan[p.label][1] or plan[p.label][2]]
-            frames = wh.cases_of_periods(scheme, todo) if todo else {}
             for period in batch:
                 files, pages, case_data, record_data = plan[period.label]
                 entry = None
-                if pages or case_data:
-                    entry = renderer.render_period(period, files, frames.pop(period.label), pages=pages,
+                if pages or case_data:  # one period's cases in memory at a time
+                    cases = wh.cases_of_periods(scheme, [period.label])[period.label]
+                    entry = renderer.render_period(period, files, cases, pages=pages,
                                                    case_data=case_data, record_data=record_data)
+                    del cases
                 elif record_data:
                     for kind, record_lists in renderer.record_lists(period).items():
                         if kind in record_data:
