@@ -1,12 +1,15 @@
-"""Shared fixtures: the report warehouse is built once per test session by the real pipeline and rendered once;
-headless Chromium for the browser tests."""
+"""Shared fixtures: the report warehouse, built once per test session by the real pipeline and rendered once;
+headless Chromium for the browser tests; a local SMTP server. Plain helpers shared by several modules are in
+``helpers.py`` (and the browser's in ``offline_browser.py``)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import SMTPServer
 from offline_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from report_fixtures import build_report_warehouse
 
@@ -45,3 +48,14 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server on 127.0.0.1 for the test (``.server_address[1]`` its port, ``.messages`` what it got)."""
+    server = SMTPServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

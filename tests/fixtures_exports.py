@@ -12,8 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import xlsxwriter
 
+from pipeline.ingest import ReadResult
 from pipeline.settings import Settings
 
 # Applicant identity used in the fixtures; no output frame may contain any of these.
@@ -197,7 +199,7 @@ def write_csv(
     encoding: str = "utf-8",
     above: list[str] | None = None,
 ) -> Path:
-    """A CSV export: optional lines above the header, then header and rows."""
+    """A CSV export (its folder created): optional lines above the header, then header and rows."""
     buffer = io.StringIO()
     for line in above or []:
         buffer.write(line + "\n")
@@ -207,6 +209,7 @@ def write_csv(
     data = buffer.getvalue().encode(encoding)
     if bom:
         data = b"\xef\xbb\xbf" + data
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
 
@@ -320,4 +323,44 @@ def csv_rows() -> list[list[str]]:
          "", "", "", "Mới tiếp nhận", PII_VALUES[0], ""],
         ["3", "007893", "1.000251", "002", "Đăng kiểm", "Phòng Đăng kiểm", "BCCI", "03/01/2025 14:00", "abc",
          "", "", "Đang xử lý", "", PII_VALUES[1]],
+    ]
+
+
+# --- what a reader returned -----------------------------------------------------------------------
+
+FRAMES = ("cases", "supplements", "ratings", "quarantine", "skipped")
+
+
+def loaded(result: ReadResult) -> pd.DataFrame:
+    return result.cases if result.kind == "cases" else result.ratings
+
+
+def assert_accounted(result: ReadResult) -> None:
+    """rows_read == loaded + quarantined rows + skipped, and no row is in two of them."""
+    kept = set(loaded(result)["source_row"])
+    quarantined = set(result.quarantine["source_row"])
+    skipped = set(result.skipped["source_row"])
+    assert result.rows_read == len(loaded(result)) + len(quarantined) + len(result.skipped)
+    assert not kept & quarantined and not kept & skipped and not quarantined & skipped
+    assert len(kept) == len(loaded(result)) and len(skipped) == len(result.skipped)
+
+
+def all_text(result: ReadResult) -> str:
+    """Every value and column name of every output frame, as one text."""
+    parts = []
+    for name in FRAMES:
+        frame = getattr(result, name)
+        parts += list(frame.columns) + [str(v) for v in frame.astype(object).to_numpy().ravel()]
+    return "\n".join(parts)
+
+
+def assert_no_pii(result: ReadResult) -> None:
+    text = all_text(result)
+    for value in PII_VALUES:
+        assert value not in text
+    assert not [
+        c
+        for name in FRAMES
+        for c in getattr(result, name).columns
+        if c.startswith("applicant_") and c != "applicant_hash"
     ]

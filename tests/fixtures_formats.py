@@ -11,6 +11,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from fixtures_exports import PII_VALUES
+
 Merge = tuple[tuple[int, int], tuple[int, int]]
 
 
@@ -294,6 +296,40 @@ def ods_document(tables: dict[str, str]) -> bytes:
         archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- HTML saved as .xls
+def html_export() -> str:
+    """A web one-stop system's "Xuất Excel": two tables (two units), each with a two-row header
+    (<th> with rowspan and colspan), a period row above the first, a <br> inside a date cell."""
+    header = (
+        "<tr><th rowspan='2'>STT</th><th rowspan='2'>Mã hồ sơ</th><th rowspan='2'>Tên thủ tục</th>"
+        "<th colspan='3'>Tiến độ giải quyết</th><th rowspan=2>Trạng thái</th><th rowspan=2>Đơn vị xử lý</th>"
+        "<th rowspan=2>Chủ hồ sơ</th></tr>"
+        "<tr><th>Ngày tiếp nhận</th><th>Ngày hẹn trả</th><th>Ngày trả kết quả</th></tr>"
+    )
+
+    def row(*cells: str) -> str:
+        return "<tr>" + "".join(f"<td style='mso-number-format:\"\\@\"'>{c}</td>" for c in cells) + "</tr>"
+
+    return (
+        "<html xmlns:o='urn:schemas-microsoft-com:office:office' xmlns:x='urn:schemas-microsoft-com:office:excel'>"
+        "<head><meta http-equiv='Content-Type' content='text/html; charset=windows-1258'>"
+        "<title>Sổ theo dõi</title></head><body>\n"
+        "<h3>SỞ GIAO THÔNG VẬN TẢI</h3>\n"
+        "<table border='1'>"
+        "<tr><td colspan='9'><b>Từ ngày 01/04/2025 đến ngày 30/04/2025</b></td></tr>"
+        + header
+        + row("1", "007891", "Cấp giấy phép lái xe", "02/04/2025<br>08:15", "06/04/2025 17:00",
+              "05/04/2025 10:00", "Đã trả kết quả", "Phòng Quản lý vận tải", PII_VALUES[0])
+        + row("2", "007892", "Đổi giấy phép lái xe", "03/04/2025 09:30", "10/04/2025 17:00", "&nbsp;",
+              "Đang giải quyết", "Phòng Quản lý vận tải", PII_VALUES[0])
+        + "</table>\n<p>Phòng Đăng kiểm</p>\n<table border='1'>"
+        + header
+        + row("1", "000123", "Đăng ký xe", "04/04/2025 14:00", "08/04/2025 17:00", "", "Chờ bổ sung",
+              "Phòng Đăng kiểm", "")
+        + "</table></body></html>"
+    )
 
 
 # ----------------------------------------------------------------------------- Excel 2003 XML

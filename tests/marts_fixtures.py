@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from helpers import make_settings
 
 from pipeline import db
 from pipeline.records import CASE, RATING, SUPPLEMENT
@@ -53,12 +54,6 @@ def write_procedures(folder: Path) -> Path:
     return path
 
 
-def make_settings(folder: Path, as_of: date, **overrides) -> Settings:
-    """Settings for a test: the small catalogue, a fixed as-of date, rule overrides."""
-    return load_settings(procedures_file=write_procedures(folder), as_of=as_of,
-                         warehouse=folder / "tthc.duckdb", **overrides)
-
-
 @lru_cache(maxsize=4)
 def _calendar(sessions: str, weekdays: str, overrides: str) -> WorkCalendar:
     return WorkCalendar.from_settings(
@@ -83,6 +78,12 @@ class Warehouse:
     con: duckdb.DuckDBPyConnection = field(init=False)
     rows: dict[str, list[dict]] = field(default_factory=lambda: {"case": [], "supplement": [], "rating": []})
 
+    @classmethod
+    def under(cls, folder: Path, as_of: date, **rules) -> Warehouse:
+        """An empty warehouse whose settings (:func:`helpers.make_settings`) live under ``folder``, with the
+        small catalogue above, a fixed as-of date and rule overrides."""
+        return cls(make_settings(folder, as_of, procedures_file=write_procedures(folder), **rules))
+
     def __post_init__(self) -> None:
         procedures = load_procedures(self.settings)
         self.catalogue = {r.procedure_code: (r.procedure_code, r.procedure_name, r.sector_code, r.sector, r.unit)
@@ -96,14 +97,17 @@ class Warehouse:
              returned: str | None = None, status: int | None = None, procedure: str = "1.000250",
              channel: int = 1, apology: str | None = None, new_due: str | None = None,
              reschedules: int = 0, supplements: list[tuple[str, str | None]] = (), unit: str | None = None,
-             no_unit: bool = False, ratings: list[tuple[str, str | None]] = ()) -> Warehouse:
+             no_unit: bool = False, ratings: list[tuple[str, str | None]] = (),
+             procedure_name: str | None = None) -> Warehouse:
         """Add a case as an export row. ``supplements`` are (requested, received or None); ``ratings``
         (rated_at, class); ``reschedules`` > 1 adds earlier exports with other new appointments.
 
         The unit defaults to the procedure's unit (``no_unit`` leaves it empty); a missing due time is
-        computed by the build from the legal limit.
+        computed by the build from the legal limit. A procedure code not in the catalogue is exported
+        as given, with ``procedure_name`` (which otherwise replaces the catalogue's name) and no sector.
         """
-        code, name, sector_code, sector, proc_unit = self.catalogue[procedure]
+        code, name, sector_code, sector, proc_unit = self.catalogue.get(procedure, (procedure, None, None, None, None))
+        name = procedure_name or name
         if status is None:
             status = 10 if returned else 9 if finished else 4
         row_number = len(self.rows["case"]) + 1
@@ -138,6 +142,14 @@ class Warehouse:
         self.con.execute("copy from database memory to saved")
         self.con.execute("detach saved")
         return path
+
+    def save_as_settings_warehouse(self) -> Settings:
+        """Build the rows given so far, save the warehouse to its settings' file and close it (so that the
+        code under test can open the file); the settings."""
+        self.build()
+        self.save(self.settings.warehouse)
+        self.con.close()
+        return self.settings
 
     def build(self) -> dict[str, int]:
         """Insert the raw rows given so far and run the SQL layers; rows per table."""
@@ -236,3 +248,35 @@ def add_synthetic_cases(w: Warehouse, n: int = 400, seed: int = 2025, start: dat
                returned=returned, status=status, procedure=code, channel=int(rng.integers(1, 4)),
                apology=apology, new_due=new_due, reschedules=int(rng.integers(0, 3)) if apology else 0,
                supplements=supplements, no_unit=rng.random() < 0.03, ratings=ratings)
+
+
+# --- open cases to warn about (the warning list, its e-mails and its CSV) ----------------------------
+
+WARNING_AS_OF = date(2025, 3, 31)  # a Monday: the warnings are judged at 24:00 on 31/03/2025
+UNIT_A, UNIT_B = UNITS
+NO_UNIT = "Chưa xác định"  # core.case's unit when neither the export nor the catalogue names one
+MARKUP_NAME = "Cấp phép thi công <công trình> & đấu nối"
+
+
+def add_warning_cases(w: Warehouse) -> Warehouse:
+    """Five open cases, judged at 24:00 on 31/03/2025 by the calendar's working time (07:00–11:30 and
+    13:30–17:00, Monday to Friday; no holiday in these weeks):
+
+    - H55-0007 (unit A), due 20/03 11:00, no apology letter: overdue and the apology missing, 60 working
+      hours late (0,5 + 3,5 on 20/03, 8 on 21/03, 40 on 24–28/03, 8 on 31/03);
+    - H55-0012 (unit A), due 01/04 10:30, an apology letter already sent: due soon, 3,5 working hours left;
+    - H55-0015 (unit A), due 01/04 16:00: due soon with 7 working hours left, and an apology is due (less
+      than the one working day of lead time is left);
+    - HT-000123 (unit B, a procedure name with markup), due 31/03 15:30, apology sent: overdue by 1,5 hours;
+    - X-1 (a procedure not in the catalogue, no unit: the unit is ``NO_UNIT``), due 31/03 16:30, apology
+      sent: overdue by 0,5 working hours.
+    """
+    apology = "2025-03-31 09:00"
+    w.case("H55-0007", "2025-03-03 08:00", "2025-03-20 11:00", procedure="1.000250")
+    w.case("H55-0012", "2025-03-28 09:00", "2025-04-01 10:30", procedure="1.001777", apology=apology)
+    w.case("H55-0015", "2025-03-28 09:00", "2025-04-01 16:00", procedure="1.001777")
+    w.case("HT-000123", "2025-03-20 08:00", "2025-03-31 15:30", procedure="2.000011", procedure_name=MARKUP_NAME,
+           apology=apology)
+    w.case("X-1", "2025-03-20 08:00", "2025-03-31 16:30", procedure="9.9", procedure_name="Thủ tục lạ", no_unit=True,
+           apology=apology)
+    return w

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_ingest_warehouse import case_line, make_settings, write_export
+from helpers import case_line, make_settings, write_export
 
 from pipeline.jobs import ingest_and_build
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from test_ingest_warehouse import case_line, write_export
+from helpers import case_line, write_export
 
 from pipeline import flows, publish
 from pipeline.settings import load_settings

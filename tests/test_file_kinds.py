@@ -11,9 +11,18 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from fixtures_exports import PII_VALUES, settings_for, sync_records, to_cp1258, write_csv, write_report_xlsx
+from fixtures_exports import (
+    assert_accounted,
+    assert_no_pii,
+    settings_for,
+    sync_records,
+    to_cp1258,
+    write_csv,
+    write_report_xlsx,
+)
 from fixtures_formats import (
     biff_workbook,
+    html_export,
     ods_cell,
     ods_document,
     write_zip,
@@ -23,7 +32,6 @@ from fixtures_formats import (
     xml2003_document,
     xml_cell,
 )
-from test_readers import assert_accounted, assert_no_pii
 
 from pipeline.ingest import FileRejected, read_export
 from pipeline.ingest.sources import detect_encoding, sniff_kind
@@ -32,39 +40,6 @@ T = pd.Timestamp
 
 
 # ----------------------------------------------------------------------------- HTML saved as .xls
-def html_export() -> str:
-    """A web one-stop system's "Xuất Excel": two tables (two units), each with a two-row header
-    (<th> with rowspan and colspan), a period row above the first, a <br> inside a date cell."""
-    header = (
-        "<tr><th rowspan='2'>STT</th><th rowspan='2'>Mã hồ sơ</th><th rowspan='2'>Tên thủ tục</th>"
-        "<th colspan='3'>Tiến độ giải quyết</th><th rowspan=2>Trạng thái</th><th rowspan=2>Đơn vị xử lý</th>"
-        "<th rowspan=2>Chủ hồ sơ</th></tr>"
-        "<tr><th>Ngày tiếp nhận</th><th>Ngày hẹn trả</th><th>Ngày trả kết quả</th></tr>"
-    )
-
-    def row(*cells: str) -> str:
-        return "<tr>" + "".join(f"<td style='mso-number-format:\"\\@\"'>{c}</td>" for c in cells) + "</tr>"
-
-    return (
-        "<html xmlns:o='urn:schemas-microsoft-com:office:office' xmlns:x='urn:schemas-microsoft-com:office:excel'>"
-        "<head><meta http-equiv='Content-Type' content='text/html; charset=windows-1258'>"
-        "<title>Sổ theo dõi</title></head><body>\n"
-        "<h3>SỞ GIAO THÔNG VẬN TẢI</h3>\n"
-        "<table border='1'>"
-        "<tr><td colspan='9'><b>Từ ngày 01/04/2025 đến ngày 30/04/2025</b></td></tr>"
-        + header
-        + row("1", "007891", "Cấp giấy phép lái xe", "02/04/2025<br>08:15", "06/04/2025 17:00",
-              "05/04/2025 10:00", "Đã trả kết quả", "Phòng Quản lý vận tải", PII_VALUES[0])
-        + row("2", "007892", "Đổi giấy phép lái xe", "03/04/2025 09:30", "10/04/2025 17:00", "&nbsp;",
-              "Đang giải quyết", "Phòng Quản lý vận tải", PII_VALUES[0])
-        + "</table>\n<p>Phòng Đăng kiểm</p>\n<table border='1'>"
-        + header
-        + row("1", "000123", "Đăng ký xe", "04/04/2025 14:00", "08/04/2025 17:00", "", "Chờ bổ sung",
-              "Phòng Đăng kiểm", "")
-        + "</table></body></html>"
-    )
-
-
 def test_html_tables_saved_as_xls_windows_1258(tmp_path):
     path = tmp_path / "xuat_excel.xls"
     path.write_bytes(to_cp1258(html_export()))

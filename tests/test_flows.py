@@ -7,53 +7,25 @@ the run lock and run history. Prefect's temporary server starts once for the who
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import hashlib
 from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures_exports import write_csv
+from helpers import APPLICANT, AS_OF, CASE_HEADER, FIRST_EXPORT, FLOW_UNIT, PHONE, decoded, flow_case
 
 from pipeline import flows, publish, runtime
 from pipeline.cli import main
 from pipeline.settings import load_settings
 
-AS_OF = "2025-03-31"
-UNIT = "Phòng Quản lý vận tải, phương tiện và người lái"
-HEADER = ["Mã hồ sơ", "Mã TTHC", "Tên thủ tục", "Lĩnh vực", "Đơn vị xử lý", "Hình thức nộp", "Ngày tiếp nhận",
-          "Ngày hẹn trả", "Ngày kết thúc xử lý", "Ngày trả kết quả", "Trạng thái", "Chủ hồ sơ", "Số điện thoại"]
-APPLICANT, PHONE = "Trần Thị Bích Ngọc", "0912345678"
-
-
-def case(case_id, received, due, finished="", status="Đang xử lý"):
-    return [case_id, "1.002835", "Cấp giấy phép lái xe quốc tế", "Giấy phép lái xe", UNIT, "Trực tuyến", received,
-            due, finished, finished, status, APPLICANT, PHONE]
-
-
-FIRST_EXPORT = [
-    case("TT-0001", "03/03/2025 08:00", "10/03/2025 08:00", "06/03/2025 10:00", "Đã trả kết quả"),  # early
-    case("TT-0002", "04/03/2025 09:00", "11/03/2025 09:00", "11/03/2025 08:30", "Đã trả kết quả"),  # on time
-    case("TT-0003", "05/03/2025 09:00", "12/03/2025 09:00", "13/03/2025 10:00", "Đã trả kết quả"),  # late
-    case("TT-0004", "25/03/2025 09:00", "01/04/2025 10:00"),  # open, 3 working hours left at 31/03 24:00
-    case("TT-0005", "10/03/2025 09:00", "17/03/2025 09:00"),  # open and overdue, no apology
-]
 RATINGS = [["Mã hồ sơ", "Thời gian đánh giá", "Mức độ hài lòng"],
            ["TT-0001", "06/03/2025 11:00", "Rất hài lòng"], ["TT-0003", "13/03/2025 11:00", "Không hài lòng"]]
 NEXT_DAY_DELTA = [
-    case("TT-0004", "25/03/2025 09:00", "01/04/2025 10:00", "31/03/2025 15:00", "Đã trả kết quả"),
-    case("TT-0006", "31/03/2025 08:00", "07/04/2025 08:00"),
+    flow_case("TT-0004", "25/03/2025 09:00", "01/04/2025 10:00", "31/03/2025 15:00", "Đã trả kết quả"),
+    flow_case("TT-0006", "31/03/2025 08:00", "07/04/2025 08:00"),
 ]
-
-
-def write_csv(path: Path, rows: list[list[str]], header: list[str] | None = HEADER) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        if header:
-            writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def kpi_rows(warehouse: Path) -> list[tuple]:
@@ -94,8 +66,8 @@ def prefect_api():
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("nightly")
-    write_csv(root / "raw" / "2025-03-28" / "ho_so.csv", FIRST_EXPORT)
-    write_csv(root / "raw" / "2025-03-28" / "danh_gia.csv", RATINGS[1:], header=RATINGS[0])
+    write_csv(root / "raw" / "2025-03-28" / "ho_so.csv", CASE_HEADER, FIRST_EXPORT, bom=True)
+    write_csv(root / "raw" / "2025-03-28" / "danh_gia.csv", RATINGS[0], RATINGS[1:], bom=True)
     (root / "reports").mkdir()
     (root / "reports" / ".gitkeep").write_text("")
     settings = load_settings(raw_dir=root / "raw", warehouse=root / "warehouse" / "tthc.duckdb",
@@ -161,7 +133,7 @@ def test_failed_step_publishes_nothing_and_is_recorded(world, monkeypatch):
     reports_before = tree_bytes(settings.reports_dir)
     warehouse_before = settings.warehouse.read_bytes()
     kpi_before = kpi_rows(settings.warehouse)
-    write_csv(settings.raw_dir / "2025-03-31" / "ho_so.csv", NEXT_DAY_DELTA)
+    write_csv(settings.raw_dir / "2025-03-31" / "ho_so.csv", CASE_HEADER, NEXT_DAY_DELTA, bom=True)
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("renderer exploded\nsecond line")
@@ -252,30 +224,18 @@ def test_second_concurrent_run_is_refused(world):
     assert history[refused.run_id] == "failed"
 
 
-def test_units_are_e_mailed_after_publishing(world):
-    import threading
-    from email import message_from_bytes
-    from email.policy import default as default_policy
-
-    from test_notify import _SMTPServer
-
+def test_units_are_e_mailed_after_publishing(world, smtp_server):
     settings, _ = world
-    server = _SMTPServer()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        mailing = settings.model_copy(update={
-            "smtp_host": "127.0.0.1", "smtp_port": server.server_address[1], "smtp_tls": False,
-            "unit_emails": f"{UNIT}=vantai@sogtvt.example.vn",
-        })
-        summary = flows.run_nightly(mailing)
-    finally:
-        server.shutdown()
-        server.server_close()
+    mailing = settings.model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": smtp_server.server_address[1], "smtp_tls": False,
+        "unit_emails": f"{FLOW_UNIT}=vantai@sogtvt.example.vn",
+    })
+    summary = flows.run_nightly(mailing)
     assert summary.status == "success"
     assert summary.notes == ["e-mails: 1 sent, 0 failed, 0 unit(s) without address"]
-    [(_, recipients, raw)] = server.messages
+    [(_, recipients, raw)] = smtp_server.messages
     assert recipients == ["vantai@sogtvt.example.vn"]
-    body = message_from_bytes(raw, policy=default_policy).get_body(("plain",)).get_content()
+    _, _, body, _ = decoded(raw)
     assert "TT-0005" in body and APPLICANT not in body and PHONE not in body
 
 
@@ -325,9 +285,9 @@ def test_report_swap_follows_a_symlinked_reports_folder(tmp_path):
 
 def test_logs_carry_no_personal_data(world, capfd, caplog):
     settings, _ = world
-    write_csv(settings.raw_dir / "2025-03-31" / "bo_sung.csv",
-              [case("TT-0007", "31/03/2025 09:00", "07/04/2025 09:00"),
-               case("TT-0008", "31/02/2025 09:00", "07/04/2025 09:00")])  # a bad row: quarantined and logged
+    write_csv(settings.raw_dir / "2025-03-31" / "bo_sung.csv", CASE_HEADER,
+              [flow_case("TT-0007", "31/03/2025 09:00", "07/04/2025 09:00"),
+               flow_case("TT-0008", "31/02/2025 09:00", "07/04/2025 09:00")], bom=True)  # a bad row: quarantined and logged
     caplog.set_level("DEBUG")
     code = main(["run", "--raw", str(settings.raw_dir), "--warehouse", str(settings.warehouse),
                  "--reports", str(settings.reports_dir), "--as-of", AS_OF])

@@ -7,13 +7,15 @@ rate that is not exactly 1 (0) never prints as ``100,0%`` (``0,0%``).
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import tokenize
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from html_dom import parse
+from html_dom import parse, parse_text
 
 from pipeline import db
 from pipeline.formatting import (
@@ -30,8 +32,11 @@ from pipeline.formatting import (
     fmt_pct_short,
     plain_decimal,
 )
+from pipeline.notify import build_message
+from pipeline.publish import RunSummary, headline, summary_markdown
 from pipeline.report import render_all
 from pipeline.report.kpi import write_kpi
+from pipeline.report.warnings import format_warnings_text, load_warnings, write_warning_reports
 from pipeline.targets import Target
 
 PIPELINE = Path(__file__).resolve().parents[1] / "pipeline"
@@ -117,11 +122,25 @@ def planted(report_build, tmp_path_factory):
                             "and period = '2025-Q1' and dimension = 'unit' and dimension_value = $u",
                             {"r": fraction, "u": unit})
                 slots[(unit, column)] = text
+        # the charts: March 2025's rates and online share, the quarter's directive and PAKN rates
+        con.execute("update mart.kpi_period set on_time_rate = $r, satisfaction_rate = $r, received_online = 1999, "
+                    "received_offline = 1 where period_scheme = 'calendar' and period = '2025-03' "
+                    "and dimension = 'all'", {"r": FRACTIONS[0][0]})
+        con.execute("update mart.directive_kpi_period set strict_rate = $r, headline_rate = $r "
+                    "where period_scheme = 'calendar' and period = '2025-Q1' and dimension = 'all'",
+                    {"r": FRACTIONS[0][0]})
+        con.execute("update mart.feedback_kpi_period set handled_rate = $r, on_time_rate = $r "
+                    "where period_scheme = 'calendar' and period = '2025-Q1' and dimension = 'all'",
+                    {"r": FRACTIONS[0][0]})
+        # the warnings: 2.25 working hours left prints "2,3" (half-up on the decimal shown, as everywhere)
+        warned = con.execute("select case_id from mart.warnings where warning_kind = 'due_soon' "
+                             "order by case_id limit 1").fetchone()[0]
+        con.execute("update mart.warnings set working_hours_left = 2.25 where case_id = $c", {"c": warned})
     finally:
         con.close()
     settings = report_build.settings.model_copy(update={"warehouse": warehouse, "reports_dir": base / "reports"})
     render_all(settings, grains=["quarter"], units=False)
-    return settings, slots
+    return settings, slots, warned
 
 
 def _kpi_table(warehouse: Path, by: str | None) -> str:
@@ -135,7 +154,7 @@ def _kpi_table(warehouse: Path, by: str | None) -> str:
 
 
 def test_the_same_rate_prints_the_same_everywhere(planted):
-    settings, slots = planted
+    settings, slots, _ = planted
     expected = FRACTIONS[0][1]
     scorecard = parse(settings.reports_dir / "scorecards" / "calendar" / "2025-Q1.html")
     tile = scorecard.find("article", cls="tile", data_measure="on_time_rate").find("p", cls="value").clean_text()
@@ -157,6 +176,73 @@ def test_the_same_rate_prints_the_same_everywhere(planted):
         assert cells[headings.index(heading_of[column])] == text, (unit, column)
         assert units_table.find("tr", data_unit=unit).find("td", data_col=column).clean_text() == text
 
+    # the nightly run's summary (the Prefect artifact and the log line)
+    summary = RunSummary(run_id="r1", status="success", headline=headline(settings.warehouse, "calendar"))
+    assert summary.headline["period"] == "2025-Q1"
+    assert f"| Tỷ lệ đúng hạn (trước hạn + đúng hạn) | {expected} |" in summary_markdown(summary)
+    assert f"2025-Q1: on time {expected}" in summary.one_line()
+
+
+def hovers(figure: dict) -> list[tuple[str, object, str]]:
+    """(trace name, value, hover text) of every point of a figure, the hover text filled in as plotly.js
+    fills a template in (``%{field}`` → the point's value of that field, ``<extra></extra>`` dropped)."""
+    out = []
+    for trace in figure["data"]:
+        template = trace.get("hovertemplate")
+        if template is None:
+            continue
+        values = trace["x"] if trace.get("orientation") == "h" else trace["y"]
+        for i, value in enumerate(values):
+            text = re.sub(r"%\{(\w+)\}", lambda m, i=i, t=trace: str(t[m.group(1)][i]), template)
+            out.append((trace.get("name"), value, text.replace("<extra></extra>", "")))
+    return out
+
+
+def test_chart_hovers_print_the_same_rate(planted):
+    settings, _, _ = planted
+    page = (settings.reports_dir / "scorecards" / "calendar" / "2025-Q1.html").read_text(encoding="utf-8")
+    figures = json.loads(re.search(r"var figures = (\[.*?\]);\n", page, re.S).group(1))
+    ids = json.loads(re.search(r"var ids = (\[.*?\]);\n", page, re.S).group(1))
+    fraction, expected = FRACTIONS[0]
+    planted_points = {}
+    for chart, figure in zip(ids, figures, strict=True):
+        for name, value, text in hovers(figure):
+            # every field is filled in whole: no number format left for plotly.js (like %{y:.1%})
+            assert "%{" not in text, (chart, name, text)
+            if value == fraction:
+                assert text.endswith(" " + expected), (chart, name, text)
+                planted_points.setdefault(chart, []).append(name)
+    assert planted_points == {
+        "chart-monthly": ["Tỷ lệ đúng hạn"],
+        "chart-satisfaction": ["Tỷ lệ hài lòng"],
+        "chart-channels": ["Tỷ lệ nộp trực tuyến"],
+        "chart-directives": ["Tỷ lệ hoàn thành đúng hạn", "Tỷ lệ hoàn thành"],
+        "chart-feedback": ["Tỷ lệ không để quá hạn", "Tỷ lệ xử lý đúng hạn"],
+    }
+
+
+def test_warning_surfaces_print_the_same_time_left(planted):
+    """The warning e-mail (text and HTML), the warning page and ``tthc warnings`` print a warning's working
+    hours left alike, rounded half-up as pipeline.formatting rounds (2.25 → 2,3; Python's round gives 2,2)."""
+    settings, _, warned = planted
+    expected = "còn 2,3 giờ làm việc"
+    warnings = load_warnings(settings)
+    unit = next(u for u in warnings.units if any(c.case_id == warned for c in u.cases))
+    message = message_from_bytes(build_message(settings, warnings, unit, ["unit@example.org"]).as_bytes(),
+                                 policy=policy.default)
+    text = message.get_body(("plain",)).get_content()
+    html_part = message.get_body(("html",)).get_content()
+    line = next(line for line in format_warnings_text(warnings).splitlines() if f" {warned} " in line)
+    page = parse(write_warning_reports(settings, warnings)[0])
+    row = next(tr for tr in page.find_all("tr") if warned in tr.clean_text())
+    email_html_row = next(tr for tr in parse_text(html_part).find_all("tr") if warned in tr.clean_text())
+    mail_lines = text.splitlines()
+    at = next(n for n, line in enumerate(mail_lines) if f"Hồ sơ {warned} " in line)
+    assert mail_lines[at + 1].rstrip().endswith(f"; {expected}")
+    assert expected in email_html_row.clean_text()
+    assert expected in line
+    assert expected in row.clean_text()
+
 
 # --- no formatting anywhere else --------------------------------------------------------------------
 
@@ -167,6 +253,8 @@ NOT_OUTPUT = ("ingest/", "demo/")
 PENDING: dict[str, str] = {}
 GROUPING = re.compile(r"(?<!%)\{[^{}:!]*(?:![rsa])?:[^{}]*?[,_](?:\.\d+)?[dfgn%]?\}")
 PERCENT_SPEC = re.compile(r"(?<!%)\{[^{}:!]*:[^{}]*%\}")
+# a plotly.js template field with a number format (``%{y:.1%}``, ``%{x:,}``): formatted in the browser
+PLOTLY_FORMAT = re.compile(r"%\{[^{}:]*:[^{}]*\}")
 TIMES_100 = re.compile(r"\{[^{}]*\*\s*100\b[^{}]*\}")
 DATE_PATTERN = re.compile(r"%d/%m|%d-%m|%m/%Y")
 DECIMAL_SWAP = re.compile(r"""\.replace\(\s*(['"])[.,]\1\s*,\s*(['"])[.,\x00]\2""")
@@ -185,7 +273,7 @@ def formatting_found(path: Path) -> list[str]:
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
         if token.type != tokenize.STRING:
             continue
-        for pattern in (GROUPING, PERCENT_SPEC, TIMES_100, DATE_PATTERN):
+        for pattern in (GROUPING, PERCENT_SPEC, PLOTLY_FORMAT, TIMES_100, DATE_PATTERN):
             found += [f"{path.name}:{token.start[0]}: {m.group(0)}" for m in pattern.finditer(token.string)]
     return found
 
@@ -194,9 +282,10 @@ def test_the_detector_finds_home_made_formatting(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text(
         'a = f"{n:,}".replace(",", ".")\nb = f"{rate * 100:.1f}%"\nc = f"{r:.1%}"\nd = f"{day:%d/%m/%Y}"\n'
-        'e = "%{y:,} hồ sơ"\nf = {"a": 1, "b": 2}\n', encoding="utf-8")
+        'e = "%{y:,} hồ sơ"\nf = {"a": 1, "b": 2}\ng = "%{x}: đúng hạn %{y:.1%}"\nh = "%{x}: %{customdata}"\n',
+        encoding="utf-8")
     found = formatting_found(sample)
-    assert [line.split(":")[1] for line in found] == ["1", "1", "2", "3", "4"]
+    assert [line.split(":")[1] for line in found] == ["1", "1", "2", "3", "4", "5", "7"]
     template = tmp_path / "t.html.j2"
     template.write_text('{{ "%.1f"|format(x) }} {{ x|round(1) }}', encoding="utf-8")
     assert len(formatting_found(template)) == 2

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fixtures_exports import (
     CSV_HEADER,
+    assert_accounted,
     csv_rows,
     settings_for,
     sync_records,
@@ -27,6 +28,7 @@ from fixtures_exports import (
 )
 from fixtures_formats import (
     biff_workbook,
+    html_export,
     ods_cell,
     ods_document,
     write_zip,
@@ -36,8 +38,6 @@ from fixtures_formats import (
     xml2003_document,
     xml_cell,
 )
-from test_file_kinds import html_export
-from test_readers import assert_accounted
 
 from pipeline.ingest import FileRejected
 from pipeline.ingest.isolate import ReaderPool

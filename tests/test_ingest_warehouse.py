@@ -12,29 +12,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import case_line, make_settings, write_export
 
 from pipeline.jobs import ingest_and_build
 from pipeline.settings import load_settings
 from pipeline.warehouse.build import build_warehouse
-
-HEADER = "Mã hồ sơ,Mã TTHC,Tên thủ tục,Lĩnh vực,Đơn vị xử lý,Hình thức nộp,Ngày tiếp nhận,Ngày hẹn trả,Ngày kết thúc xử lý,Ngày trả kết quả,Trạng thái,Chủ hồ sơ,Số điện thoại"
-
-
-def case_line(case_id: str, received: str, due: str, finished: str = "", status: str = "Đang xử lý",
-              name: str = "Trần Thị Bích", phone: str = "0912345678") -> str:
-    returned = finished
-    return f"{case_id},1.000250,Cấp phù hiệu xe,Vận tải,Phòng Quản lý vận tải,Trực tuyến,{received},{due},{finished},{returned},{status},{name},{phone}"
-
-
-def write_export(path: Path, lines: list[str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
-    return path
-
-
-def make_settings(tmp_path: Path, name: str = "w"):
-    return load_settings(raw_dir=tmp_path / "raw", warehouse=tmp_path / name / "tthc.duckdb",
-                         reports_dir=tmp_path / "reports", as_of="2025-03-31")
 
 
 def current_cases(warehouse: Path) -> list[tuple]:
@@ -99,10 +81,10 @@ def test_second_run_skips_ingested_files_and_changes_nothing(tmp_path, two_expor
 
 def test_load_order_does_not_matter(tmp_path, two_exports):
     first, second = two_exports
-    forward = make_settings(tmp_path, "forward")
+    forward = make_settings(tmp_path, name="forward")
     ingest_and_build(forward, paths=[first])
     ingest_and_build(forward, paths=[second])
-    backward = make_settings(tmp_path, "backward")
+    backward = make_settings(tmp_path, name="backward")
     ingest_and_build(backward, paths=[second])
     ingest_and_build(backward, paths=[first])
     assert current_cases(forward.warehouse) == current_cases(backward.warehouse)

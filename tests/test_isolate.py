@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fixtures_exports import settings_for, write_csv, write_report_xlsx
+from fixtures_exports import FRAMES, settings_for, write_csv, write_report_xlsx
 from fixtures_formats import write_zip, xlsx_cells, xlsx_parts
-from test_readers import FRAMES
 
 from pipeline.ingest import FileRejected, read_export
 from pipeline.ingest.isolate import ReaderPool, read_isolated

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import psutil
-from test_ingest_warehouse import case_line, write_export
+from helpers import case_line, write_export
 
 from pipeline import publish
 from pipeline.settings import load_settings

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from marts_fixtures import Warehouse, add_synthetic_cases, make_settings
+from marts_fixtures import Warehouse, add_synthetic_cases
 
 from pipeline.formatting import fmt_int, fmt_pct
 from pipeline.periods import parse_period
@@ -42,7 +42,7 @@ BIEU06 = ["period_scheme", "period", "row_no", "sector", "c3_received_total", "c
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory) -> Warehouse:
-    w = Warehouse(make_settings(tmp_path_factory.mktemp("synthetic"), AS_OF))
+    w = Warehouse.under(tmp_path_factory.mktemp("synthetic"), AS_OF)
     add_synthetic_cases(w)
     w.counts = w.build()
     return w

@@ -1,16 +1,13 @@
-"""Warning e-mails to units, through a tiny local SMTP server on 127.0.0.1 (no TLS, no network)."""
+"""Warning e-mails to units, through a tiny local SMTP server on 127.0.0.1 (no TLS, no network; the
+``smtp_server`` fixture of conftest.py)."""
 
 from __future__ import annotations
 
 import socket
-import socketserver
-import threading
-from email import message_from_bytes
-from email.header import decode_header, make_header
-from email.policy import default as default_policy
 
 import pytest
-from test_warnings import UNIT_A, UNIT_B, make_warehouse
+from helpers import decoded
+from marts_fixtures import NO_UNIT, UNIT_A, UNIT_B, WARNING_AS_OF, Warehouse, add_warning_cases
 
 from pipeline import db
 from pipeline.notify import deliveries_line, parse_unit_emails, send_warning_emails
@@ -19,73 +16,10 @@ from pipeline.settings import load_settings
 APPLICANT = "Nguyễn Văn Bình"
 
 
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP (RFC 5321) for smtplib: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
-
-    def _reply(self, text: str) -> None:
-        self.wfile.write(text.encode("ascii") + b"\r\n")
-
-    def handle(self) -> None:
-        self._reply("220 127.0.0.1 test SMTP ready")
-        sender, recipients = None, []
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            command = line.decode("ascii", "replace").strip()
-            verb = command[:4].upper()
-            if verb == "EHLO":
-                self.wfile.write(b"250-127.0.0.1\r\n250-8BITMIME\r\n250 HELP\r\n")
-            elif verb == "HELO":
-                self._reply("250 127.0.0.1")
-            elif verb == "MAIL":
-                sender, recipients = command.split(":", 1)[1].strip().strip("<>"), []
-                self._reply("250 OK")
-            elif verb == "RCPT":
-                recipients.append(command.split(":", 1)[1].strip().strip("<>"))
-                self._reply("250 OK")
-            elif verb == "DATA":
-                self._reply("354 End data with <CR><LF>.<CR><LF>")
-                body = []
-                while True:
-                    data_line = self.rfile.readline()
-                    if data_line in (b".\r\n", b".\n", b""):
-                        break
-                    body.append(data_line[1:] if data_line.startswith(b"..") else data_line)
-                self.server.messages.append((sender, list(recipients), b"".join(body)))
-                self._reply("250 OK queued")
-            elif verb in ("RSET", "NOOP"):
-                self._reply("250 OK")
-            elif verb == "QUIT":
-                self._reply("221 Bye")
-                return
-            else:
-                self._reply("502 Command not implemented")
-
-
-class _SMTPServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _SMTPHandler)
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-
-@pytest.fixture
-def smtp_server():
-    server = _SMTPServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
 def warehouse(tmp_path):
-    path = tmp_path / "tthc.duckdb"
-    make_warehouse(path)
+    """The warning cases of ``marts_fixtures`` built by the real SQL, saved to a file."""
+    path = add_warning_cases(Warehouse.under(tmp_path, WARNING_AS_OF)).save_as_settings_warehouse().warehouse
     # a column the mart never has: if anything read it, the applicant's name would leak into the mail
     con = db.connect(path)
     con.execute("alter table mart.warnings add column applicant_name varchar")
@@ -103,14 +37,6 @@ def mail_settings(warehouse, port: int, **overrides):
     }
     values.update(overrides)
     return load_settings(**values)
-
-
-def decoded(raw: bytes):
-    message = message_from_bytes(raw, policy=default_policy)
-    subject = str(make_header(decode_header(message["Subject"])))
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
-    return message, subject, text, html
 
 
 def test_parse_unit_emails():
@@ -133,7 +59,7 @@ def test_each_unit_gets_its_warnings(warehouse, smtp_server):
     deliveries = send_warning_emails(settings, report_link="file:///srv/tthc/reports/warnings/index.html")
     by_unit = {d.unit: d for d in deliveries}
     assert by_unit[UNIT_A].status == "sent" and by_unit[UNIT_B].status == "sent"
-    assert by_unit["(không xác định)"].status == "no_address"
+    assert by_unit[NO_UNIT].status == "no_address"
     assert deliveries_line(deliveries) == "e-mails: 2 sent, 0 failed, 1 unit(s) without address"
 
     assert len(smtp_server.messages) == 2

@@ -16,6 +16,8 @@ import pytest
 from fixtures_exports import (
     CSV_HEADER,
     PII_VALUES,
+    assert_accounted,
+    assert_no_pii,
     csv_rows,
     nfd,
     settings_for,
@@ -33,43 +35,6 @@ from pipeline.ingest import FileRejected, ReadResult, detect_kind, read_export
 from pipeline.ingest.headers import DEFAULT_SYNONYMS_FILE
 from pipeline.ingest.status_map import load_status_map
 from pipeline.ingest.values import parse_datetimes
-
-FRAMES = ("cases", "supplements", "ratings", "quarantine", "skipped")
-
-
-def loaded(result: ReadResult) -> pd.DataFrame:
-    return result.cases if result.kind == "cases" else result.ratings
-
-
-def assert_accounted(result: ReadResult) -> None:
-    """rows_read == loaded + quarantined rows + skipped, and no row is in two of them."""
-    kept = set(loaded(result)["source_row"])
-    quarantined = set(result.quarantine["source_row"])
-    skipped = set(result.skipped["source_row"])
-    assert result.rows_read == len(loaded(result)) + len(quarantined) + len(result.skipped)
-    assert not kept & quarantined and not kept & skipped and not quarantined & skipped
-    assert len(kept) == len(loaded(result)) and len(skipped) == len(result.skipped)
-
-
-def all_text(result: ReadResult) -> str:
-    """Every value and column name of every output frame, as one text."""
-    parts = []
-    for name in FRAMES:
-        frame = getattr(result, name)
-        parts += list(frame.columns) + [str(v) for v in frame.astype(object).to_numpy().ravel()]
-    return "\n".join(parts)
-
-
-def assert_no_pii(result: ReadResult) -> None:
-    text = all_text(result)
-    for value in PII_VALUES:
-        assert value not in text
-    assert not [
-        c
-        for name in FRAMES
-        for c in getattr(result, name).columns
-        if c.startswith("applicant_") and c != "applicant_hash"
-    ]
 
 
 @pytest.fixture

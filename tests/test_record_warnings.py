@@ -22,10 +22,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import decoded, starts_formula
 from html_dom import parse_text
 from records_fixtures import KCHT, VT, pii_needles, write_directive_exports, write_feedback_exports
-from test_notify import _SMTPServer, decoded
-from test_spreadsheet_safety import starts_formula
 
 from pipeline.cli import main
 from pipeline.jobs import ingest_and_build
@@ -146,22 +145,13 @@ def test_html_and_text_show_each_kind_in_its_own_group(settings, capsys):
     assert out == format_warnings_text(load_warnings(settings)) + "\n"
 
 
-def test_each_unit_is_mailed_its_tasks_and_pakn(settings):
-    server = _SMTPServer()
-    import threading
-
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        mail = settings.model_copy(update={
-            "smtp_host": "127.0.0.1", "smtp_port": server.server_address[1], "smtp_tls": False,
-            "unit_emails": f"{VT}=vantai@so.example.vn;{KCHT}=hatang@so.example.vn"})
-        deliveries = send_warning_emails(mail)
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_each_unit_is_mailed_its_tasks_and_pakn(settings, smtp_server):
+    mail = settings.model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": smtp_server.server_address[1], "smtp_tls": False,
+        "unit_emails": f"{VT}=vantai@so.example.vn;{KCHT}=hatang@so.example.vn"})
+    deliveries = send_warning_emails(mail)
     assert {d.unit: d.status for d in deliveries} == {KCHT: "sent", VT: "sent"}
-    received = {tuple(rcpts): decoded(raw) for _, rcpts, raw in server.messages}
+    received = {tuple(rcpts): decoded(raw) for _, rcpts, raw in smtp_server.messages}
     _, subject, text, html = received[("hatang@so.example.vn",)]
     assert subject == (f"[TTHC] {KCHT}: 1 nhiệm vụ cần xử lý (1 quá hạn); 1 PAKN (1 quá hạn) – "
                        "24:00 ngày 31/03/2025")

@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-from test_flows import AS_OF, FIRST_EXPORT, write_csv
+from fixtures_exports import write_csv
+from helpers import AS_OF, CASE_HEADER, FIRST_EXPORT
 
 from pipeline import flows, runtime
 from pipeline.cli import main
@@ -99,7 +100,7 @@ def test_served_deployment_runs_through_the_api(tmp_path, prefect_server):
 
     url, server_env = prefect_server
     raw = tmp_path / "raw"
-    write_csv(raw / "2025-03-28" / "ho_so.csv", FIRST_EXPORT[:3])
+    write_csv(raw / "2025-03-28" / "ho_so.csv", CASE_HEADER, FIRST_EXPORT[:3], bom=True)
     warehouse = tmp_path / "warehouse" / "tthc.duckdb"
     reports = tmp_path / "reports"
     env = dict(server_env, PREFECT_API_URL=url, TTHC_RAW_DIR=str(raw), TTHC_WAREHOUSE=str(warehouse),

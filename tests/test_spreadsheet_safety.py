@@ -14,20 +14,16 @@ from datetime import date
 
 import openpyxl
 import pytest
+from helpers import starts_formula
+from marts_fixtures import WARNING_AS_OF, Warehouse
 
 from pipeline import db
 from pipeline.formatting import spreadsheet_safe
 from pipeline.report.bieu06_xlsx import write_bieu06
 from pipeline.report.kpi import write_kpi
 from pipeline.report.warnings import write_warning_reports
-from pipeline.settings import load_settings
 
 PAYLOADS = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(1)", "\tTab", "\rCR"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def starts_formula(value: object) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
 def test_the_rule():
@@ -42,23 +38,12 @@ def test_the_rule():
 
 
 def test_warnings_csv(tmp_path):
-    warehouse = tmp_path / "tthc.duckdb"
-    con = db.connect(warehouse)
-    con.execute("create schema mart")
-    con.execute("create table mart.warnings (unit varchar, case_id varchar, procedure_code varchar, "
-                "procedure_name varchar, received_at timestamp, due_at timestamp, warning_kind varchar, "
-                "working_hours_left double, urgency_rank bigint)")
-    rows = []
-    for n, payload in enumerate(PAYLOADS):
-        rows.append((payload, f"+C-{n}", payload, payload, "2025-03-03 08:00", "2025-03-17 08:00", "overdue",
-                     -60.0 - n, 1))
-    con.executemany("insert into mart.warnings values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    con.execute("create table mart.timeliness_rules (rule varchar, value varchar, description_vi varchar, "
-                "description_en varchar)")
-    con.executemany("insert into mart.timeliness_rules values (?, ?, '', '')",
-                    [("warning_minutes", "480"), ("day_minutes", "480"), ("as_of_end", "2025-04-01 00:00")])
-    con.close()
-    settings = load_settings(warehouse=warehouse, reports_dir=tmp_path / "reports", as_of="2025-03-31")
+    """Hostile unit, case code, procedure code and name in the export rows, through the real SQL to warnings.csv."""
+    house = Warehouse.under(tmp_path, WARNING_AS_OF)
+    for n, payload in enumerate(PAYLOADS):  # overdue since 20/03: 60 working hours late at 31/03 24:00
+        house.case(f"+C-{n}", "2025-03-03 08:00", "2025-03-20 11:00", procedure=payload, procedure_name=payload,
+                   unit=payload)
+    settings = house.save_as_settings_warehouse()
     _, table = write_warning_reports(settings)
     read = list(csv.reader(io.StringIO(table.read_bytes().decode("utf-8-sig"), newline="")))
     header, body = read[0], read[1:]

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from marts_fixtures import Warehouse, dt, make_settings
+from marts_fixtures import Warehouse, dt
 
 from pipeline.periods import parse_period
 
@@ -162,7 +162,7 @@ DEFAULT_GIVEN = [
 
 
 def build(tmp_path_factory, name: str, given: list, as_of: date = AS_OF, **rules) -> Warehouse:
-    w = Warehouse(make_settings(tmp_path_factory.mktemp(name), as_of, **rules))
+    w = Warehouse.under(tmp_path_factory.mktemp(name), as_of, **rules)
     for add in given:
         add(w)
     w.build()

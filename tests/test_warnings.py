@@ -1,4 +1,7 @@
-"""The warning list: per unit, most urgent first, Vietnamese, no personal data; HTML and CSV outputs."""
+"""The warning list: per unit, most urgent first, Vietnamese, no personal data; HTML and CSV outputs.
+
+The warehouse is built by the real SQL from the five open cases of ``marts_fixtures.add_warning_cases``
+(hours left and warning kinds derived there by hand)."""
 
 from __future__ import annotations
 
@@ -6,58 +9,15 @@ import csv
 from datetime import datetime
 
 import pytest
+from marts_fixtures import NO_UNIT, UNIT_A, UNIT_B, WARNING_AS_OF, Warehouse, add_warning_cases
 
-from pipeline import db
 from pipeline.cli import main
 from pipeline.report.warnings import format_time_left, load_warnings, print_warnings, write_warning_reports
-from pipeline.settings import load_settings
-
-UNIT_A = "Phòng Quản lý vận tải"
-UNIT_B = "Phòng Quản lý kết cấu hạ tầng"
-
-# unit, case_id, procedure_code, procedure_name, received_at, due_at, warning_kind, working_hours_left, urgency_rank
-ROWS = [
-    (UNIT_A, "H55-0007", "1.000250", "Cấp giấy phép lái xe", "2025-03-03 08:00", "2025-03-17 08:00", "overdue", -60.0, 1),
-    (UNIT_A, "H55-0007", "1.000250", "Cấp giấy phép lái xe", "2025-03-03 08:00", "2025-03-17 08:00", "apology_missing",
-     -60.0, 2),
-    (UNIT_A, "H55-0012", "1.001777", "Cấp giấy phép xe tập lái", "2025-03-28 09:00", "2025-04-01 10:30", "due_soon",
-     3.5, 3),
-    (UNIT_A, "H55-0015", "1.001777", "Cấp giấy phép xe tập lái", "2025-03-28 09:00", "2025-04-01 16:00", "apology_due",
-     7.0, 4),
-    (UNIT_A, "H55-0015", "1.001777", "Cấp giấy phép xe tập lái", "2025-03-28 09:00", "2025-04-01 16:00", "due_soon",
-     7.0, 5),
-    (UNIT_B, "HT-000123", "2.000011", "Cấp phép thi công <công trình> & đấu nối", "2025-03-20 08:00",
-     "2025-03-31 14:00", "overdue", -1.5, 1),
-    (None, "X-1", "9.9", "Thủ tục lạ", "2025-03-20 08:00", "2025-03-31 14:00", "overdue", -0.5, 1),
-]
-
-
-def make_warehouse(path, rows=ROWS, warning_minutes: int = 480):
-    con = db.connect(path)
-    con.execute("create schema mart")
-    con.execute(
-        """
-        create table mart.warnings (
-            unit varchar, case_id varchar, procedure_code varchar, procedure_name varchar,
-            received_at timestamp, due_at timestamp, warning_kind varchar, working_hours_left double,
-            urgency_rank bigint
-        )
-        """
-    )
-    if rows:
-        con.executemany("insert into mart.warnings values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [list(r) for r in rows])
-    con.execute("create table mart.timeliness_rules (rule varchar, value varchar, description_vi varchar, "
-                "description_en varchar)")
-    con.executemany("insert into mart.timeliness_rules values (?, ?, '', '')", [
-        ("warning_minutes", str(warning_minutes)), ("day_minutes", "480"), ("as_of_end", "2025-04-01 00:00"),
-    ])
-    con.close()
 
 
 @pytest.fixture
 def settings(tmp_path):
-    make_warehouse(tmp_path / "tthc.duckdb")
-    return load_settings(warehouse=tmp_path / "tthc.duckdb", reports_dir=tmp_path / "reports", as_of="2025-03-31")
+    return add_warning_cases(Warehouse.under(tmp_path, WARNING_AS_OF)).save_as_settings_warehouse()
 
 
 @pytest.mark.parametrize(("hours", "overdue", "text"), [
@@ -76,7 +36,7 @@ def test_time_left_in_vietnamese(hours, overdue, text):
 
 def test_grouped_per_unit_by_urgency_one_entry_per_case(settings):
     warnings = load_warnings(settings)
-    assert [u.unit for u in warnings.units] == [UNIT_B, UNIT_A, "(không xác định)"]
+    assert [u.unit for u in warnings.units] == [NO_UNIT, UNIT_B, UNIT_A]
     unit_a = warnings.unit(UNIT_A)
     assert [c.case_id for c in unit_a.cases] == ["H55-0007", "H55-0012", "H55-0015"]
     assert [c.rank for c in unit_a.cases] == [1, 2, 3]
@@ -119,8 +79,9 @@ def test_cli_warnings_without_warehouse(tmp_path, capsys):
 
 
 def test_no_warnings(tmp_path, capsys):
-    make_warehouse(tmp_path / "empty.duckdb", rows=[])
-    settings = load_settings(warehouse=tmp_path / "empty.duckdb", reports_dir=tmp_path / "reports")
+    house = Warehouse.under(tmp_path, WARNING_AS_OF)
+    house.case("DONE-1", "2025-03-24 08:00", "2025-03-28 08:00", finished="2025-03-26 10:00")
+    settings = house.save_as_settings_warehouse()
     assert print_warnings(settings, 8) == 0
     assert "Không có hồ sơ nào cần cảnh báo." in capsys.readouterr().out
     index, table = write_warning_reports(settings)
@@ -143,8 +104,8 @@ def test_html_and_csv(settings):
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 with a BOM
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     assert len(rows) == 5
-    first = rows[0]
-    assert first["Đơn vị"] == UNIT_B and first["Mã hồ sơ"] == "HT-000123"
+    assert [(r["Đơn vị"], r["Mã hồ sơ"]) for r in rows] == [
+        (NO_UNIT, "X-1"), (UNIT_B, "HT-000123"), (UNIT_A, "H55-0007"), (UNIT_A, "H55-0012"), (UNIT_A, "H55-0015")]
     by_case = {r["Mã hồ sơ"]: r for r in rows}
     assert by_case["H55-0007"]["Cảnh báo"] == "Quá hạn; Chưa có văn bản xin lỗi, hẹn lại"
     assert by_case["H55-0012"]["Giờ làm việc còn lại"] == "3.50"
@@ -154,18 +115,11 @@ def test_html_and_csv(settings):
 
 def test_wider_window_recomputes_from_core(tmp_path):
     """A window wider than the warehouse was built with is recomputed with the marts' SQL, read-only."""
-    marts_fixtures = pytest.importorskip("marts_fixtures")
-    from datetime import date
-
-    settings = marts_fixtures.make_settings(tmp_path, as_of=date(2025, 3, 31), reports_dir=tmp_path / "reports")
-    house = marts_fixtures.Warehouse(settings)
+    house = Warehouse.under(tmp_path, WARNING_AS_OF)
     house.case("SOON-1", "2025-03-24 08:00", "2025-04-01 10:00")   # 3 working hours after 31/03 24:00
     house.case("LATER-1", "2025-03-24 08:00", "2025-04-02 10:00")  # 11 working hours
     house.case("LATE-1", "2025-03-10 08:00", "2025-03-20 08:00")
-    house.build()
-    house.con.execute("attach ? as f", [str(settings.warehouse)])
-    house.con.execute("copy from database memory to f")
-    house.con.execute("detach f")
+    settings = house.save_as_settings_warehouse()
     before = settings.warehouse.read_bytes()
 
     narrow = load_warnings(settings, within_hours=8)

@@ -3,7 +3,10 @@
 Figures are built as dicts in plotly.js's own schema rather than through ``plotly.graph_objects``
 (whose validation costs ~50 ms a figure); the tests validate every figure with ``go.Figure(...)``.
 
-Labels are Vietnamese; numbers use the Vietnamese separators (``layout.separators = ',.'``).
+Labels are Vietnamese. Every number a reader sees in a label or a hover is text made by
+:mod:`pipeline.formatting`: hovers show it through ``%{text}`` or ``%{customdata}``, never through a
+number format of plotly.js (which rounds 1999/2000 up to 100%). Only the count axes' automatic ticks
+are formatted by plotly.js, with the Vietnamese separators (``layout.separators = ',.'``).
 Category names from data are HTML-escaped, because plotly.js interprets a few tags in text and
 decodes entities back, so ``<script>`` shows as text. Colours differ in lightness and late bars
 carry a hatch pattern, so a black-and-white print still tells early, on time and late apart.
@@ -14,7 +17,7 @@ from __future__ import annotations
 import html
 import textwrap
 
-from pipeline.formatting import fmt_pct, is_missing
+from pipeline.formatting import fmt_int, fmt_pct, fmt_pct_short, is_missing
 
 EARLY = "#1b7837"
 ON_TIME = "#a6dba0"
@@ -91,7 +94,12 @@ def percent_axis(values: list, target: float | None, top: float = 1.0) -> dict:
         ticks.append(round(tick, 4))
         tick += step
     return {"anchor": "x", "domain": [0.64, 1.0], "title": {"text": "Tỷ lệ"}, "range": [floor, top + step * 0.8], "tickvals": ticks,
-            "tickformat": ".0%", "gridcolor": "#eeeeee", "zeroline": False}
+            "ticktext": [fmt_pct_short(t) for t in ticks], "gridcolor": "#eeeeee", "zeroline": False}
+
+
+def counts(values: list) -> list[str]:
+    """Counts as a hover shows them (``customdata``): ``12.345``."""
+    return [fmt_int(v) for v in values]
 
 
 BARS_DOMAIN = [0.0, 0.56]
@@ -109,13 +117,14 @@ def monthly_timeliness(months: list[dict], target: float | None, highlight: set[
     fig = Fig()
     for key, name, colour, pattern in (("early", "Trước hạn", EARLY, ""), ("on_time", "Đúng hạn", ON_TIME, ""),
                                        ("late", "Quá hạn", LATE, "/")):
-        fig.add_bar(x=x, y=[m[key] for m in months], name=name, marker=_marker(colour, pattern),
-                    hovertemplate="%{x}: %{y:,} hồ sơ " + name.lower() + "<extra></extra>")
+        values = [m[key] for m in months]
+        fig.add_bar(x=x, y=values, name=name, marker=_marker(colour, pattern), customdata=counts(values),
+                    hovertemplate="%{x}: %{customdata} hồ sơ " + name.lower() + "<extra></extra>")
     fig.add_scatter(x=x, y=[m["on_time_rate"] for m in months], name="Tỷ lệ đúng hạn", yaxis="y2",
                     mode="lines+markers+text", line={"color": LINE, "width": 2.5}, marker={"size": 7},
                     text=[fmt_pct(m["on_time_rate"]) for m in months], textposition="top center",
                     textfont={"size": 10, "color": LINE},
-                    hovertemplate="%{x}: đúng hạn %{y:.1%}<extra></extra>")
+                    hovertemplate="%{x}: đúng hạn %{text}<extra></extra>")
     if target is not None:
         fig.add_scatter(x=x, y=[target] * len(x), name=f"Mục tiêu {target_text or fmt_pct(target)}", yaxis="y2",
                         mode="lines", line={"color": TARGET, "dash": "dash", "width": 1.5}, hoverinfo="skip")
@@ -143,9 +152,10 @@ def by_group(rows: list[dict], title_axis: str) -> dict:
     fig = Fig()
     for key, name, colour, pattern in (("early", "Trước hạn", EARLY, ""), ("on_time", "Đúng hạn", ON_TIME, ""),
                                        ("late", "Quá hạn", LATE, "/")):
-        fig.add_bar(y=y, x=[r[key] for r in rows], name=name, orientation="h",
-                    marker=_marker(colour, pattern),
-                    hovertemplate="%{y}: %{x:,} hồ sơ " + name.lower() + "<extra></extra>")
+        values = [r[key] for r in rows]
+        fig.add_bar(y=y, x=values, name=name, orientation="h",
+                    marker=_marker(colour, pattern), customdata=counts(values),
+                    hovertemplate="%{y}: %{customdata} hồ sơ " + name.lower() + "<extra></extra>")
     fig.add_scatter(y=y, x=[r["resolved_total"] for r in rows], mode="text", showlegend=False,
                     text=[f"  đúng hạn {fmt_pct(r['on_time_rate'])}" for r in rows], textposition="middle right",
                     textfont={"size": 11, "color": LINE}, hoverinfo="skip")
@@ -165,13 +175,14 @@ def satisfaction_monthly(months: list[dict], target: float | None, highlight: se
     """Satisfaction rate per month with its target line and the number of ratings as bars."""
     x = [m["label"] for m in months]
     fig = Fig()
-    fig.add_bar(x=x, y=[m["ratings"] for m in months], name="Số lượt đánh giá", marker={"color": "#d9d9d9"},
-                hovertemplate="%{x}: %{y:,} lượt đánh giá<extra></extra>")
+    ratings = [m["ratings"] for m in months]
+    fig.add_bar(x=x, y=ratings, name="Số lượt đánh giá", marker={"color": "#d9d9d9"}, customdata=counts(ratings),
+                hovertemplate="%{x}: %{customdata} lượt đánh giá<extra></extra>")
     fig.add_scatter(x=x, y=[m["satisfaction_rate"] for m in months], name="Tỷ lệ hài lòng",
                     yaxis="y2", mode="lines+markers+text", line={"color": LINE, "width": 2.5},
                     text=[fmt_pct(m["satisfaction_rate"]) for m in months], textposition="top center",
                     textfont={"size": 10, "color": LINE},
-                    hovertemplate="%{x}: hài lòng %{y:.1%}<extra></extra>")
+                    hovertemplate="%{x}: hài lòng %{text}<extra></extra>")
     if target is not None:
         fig.add_scatter(x=x, y=[target] * len(x), name=f"Mục tiêu {target_text or fmt_pct(target)}", yaxis="y2",
                         mode="lines", line={"color": TARGET, "dash": "dash", "width": 1.5}, hoverinfo="skip")
@@ -206,8 +217,9 @@ def late_histogram(hours: list[float]) -> dict:
     fig = Fig()
     fig.add_bar(x=[b[0] for b in bins], y=[b[1] for b in bins], name="Hồ sơ quá hạn",
                 marker=_marker(LATE, "/"),
-                text=[str(b[1]) if b[1] else "" for b in bins], textposition="outside",
-                hovertemplate="Trễ %{x}: %{y:,} hồ sơ<extra></extra>")
+                text=[fmt_int(b[1]) if b[1] else "" for b in bins], textposition="outside",
+                customdata=counts([b[1] for b in bins]),
+                hovertemplate="Trễ %{x}: %{customdata} hồ sơ<extra></extra>")
     top = max([b[1] for b in bins] + [1])
     _layout(fig, showlegend=False,
             xaxis={"title": {"text": "Thời gian trễ so với hạn (giờ làm việc; 1 ngày = 8 giờ)"}, "type": "category"},
@@ -226,8 +238,8 @@ def channel_monthly(months: list[dict], highlight: set[str]) -> dict:
     for key, name in channels:
         values = [(m["by_channel"] or {}).get(key, 0) if m.get("by_channel") else
                   (m["received_online"] if key == "2" else m["received_offline"]) for m in months]
-        fig.add_bar(x=x, y=values, name=name, marker={"color": CHANNEL_COLOURS[key]},
-                    hovertemplate="%{x}: %{y:,} hồ sơ " + name.lower() + "<extra></extra>")
+        fig.add_bar(x=x, y=values, name=name, marker={"color": CHANNEL_COLOURS[key]}, customdata=counts(values),
+                    hovertemplate="%{x}: %{customdata} hồ sơ " + name.lower() + "<extra></extra>")
     shares = []
     for m in months:
         total = (m["received_online"] or 0) + (m["received_offline"] or 0)
@@ -235,7 +247,7 @@ def channel_monthly(months: list[dict], highlight: set[str]) -> dict:
     fig.add_scatter(x=x, y=shares, name="Tỷ lệ nộp trực tuyến", yaxis="y2", mode="lines+markers+text",
                     line={"color": "#b35806", "width": 2.5}, text=[fmt_pct(s) for s in shares],
                     textposition="top center", textfont={"size": 10, "color": "#b35806"},
-                    hovertemplate="%{x}: trực tuyến %{y:.1%}<extra></extra>")
+                    hovertemplate="%{x}: trực tuyến %{text}<extra></extra>")
     _layout(fig, barmode="stack", shapes=_highlight(x, highlight),
             yaxis={"title": {"text": "Hồ sơ"}, "tickformat": ",d", "gridcolor": "#e5e5e5", "domain": BARS_DOMAIN},
             yaxis2=percent_axis([0.0], None),
@@ -258,14 +270,15 @@ def _period_trend(rows: list[dict], bars: tuple, lines: tuple, target: float | N
     x = [_period_label(r["name"]) for r in rows]
     fig = Fig()
     for key, name, colour, pattern in bars:
-        fig.add_bar(x=x, y=[r[key] for r in rows], name=name, marker=_marker(colour, pattern),
-                    hovertemplate="%{x}: %{y:,} " + noun + " " + name.lower() + "<extra></extra>")
+        values = [r[key] for r in rows]
+        fig.add_bar(x=x, y=values, name=name, marker=_marker(colour, pattern), customdata=counts(values),
+                    hovertemplate="%{x}: %{customdata} " + noun + " " + name.lower() + "<extra></extra>")
     for key, name, colour, dash in lines:
         fig.add_scatter(x=x, y=[r[key] for r in rows], name=name, yaxis="y2", mode="lines+markers+text",
                         line={"color": colour, "width": 2.5, "dash": dash}, marker={"size": 7},
                         text=[fmt_pct(r[key]) for r in rows], textposition="top center",
                         textfont={"size": 10, "color": colour},
-                        hovertemplate="%{x}: " + name.lower() + " %{y:.1%}<extra></extra>")
+                        hovertemplate="%{x}: " + name.lower() + " %{text}<extra></extra>")
     if target is not None:
         fig.add_scatter(x=x, y=[target] * len(x), name=f"Mục tiêu {target_text or fmt_pct(target)}", yaxis="y2",
                         mode="lines", line={"color": TARGET, "dash": "dash", "width": 1.5}, hoverinfo="skip")

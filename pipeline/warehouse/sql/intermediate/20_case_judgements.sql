@@ -188,8 +188,10 @@ select
         when is_past_due and compared_idx < due_idx then 0.0
         when is_past_due then (compared_idx - due_idx) / 60.0
     end as late_working_hours,
+    -- whole working minutes (an integer, so sums of it are exact in any order); days divide once
     case
-        when compared_idx < received_idx then 0.0
-        else (compared_idx - received_idx) / $day_minutes
-    end as working_days_from_receipt
+        when compared_idx < received_idx then 0
+        else compared_idx - received_idx
+    end as working_minutes_from_receipt,
+    working_minutes_from_receipt / $day_minutes as working_days_from_receipt
 from indexed;

@@ -49,6 +49,7 @@ resolved_cases as (
         j.is_past_due,
         j.is_early,
         j.has_apology,
+        j.working_minutes_from_receipt,
         j.working_days_from_receipt
     from intermediate.case_facts as f
     inner join intermediate.case_judgements as j
@@ -70,8 +71,8 @@ resolved_daily as (
         count(*) filter (where is_past_due and has_apology) as late_with_apology,
         count(*) filter (where is_past_due and has_apology and apology_issued_timely) as apology_timely,
         count(*) filter (where reschedule_count > 1) as rescheduled_more_than_once,
-        sum(working_days_from_receipt) as resolution_days_sum,
-        count(working_days_from_receipt) as resolution_days_count
+        sum(working_minutes_from_receipt) as resolution_minutes_sum,
+        count(working_minutes_from_receipt) as resolution_count
     from resolved_cases
     group by all
 ),
@@ -136,8 +137,8 @@ fine as (
         sum(x.late_with_apology) as late_with_apology,
         sum(x.apology_timely) as apology_timely,
         sum(x.rescheduled_more_than_once) as rescheduled_more_than_once,
-        sum(x.resolution_days_sum) as resolution_days_sum,
-        sum(x.resolution_days_count) as resolution_days_count
+        sum(x.resolution_minutes_sum) as resolution_minutes_sum,
+        sum(x.resolution_count) as resolution_count
     from periods as p
     inner join resolved_daily as x on x.day >= p.first_day and x.day < p.judged_day
     group by all
@@ -196,7 +197,8 @@ counts as (
         coalesce(sum(f.late_with_apology), 0) as late_with_apology,
         coalesce(sum(f.apology_timely), 0) as apology_timely,
         coalesce(sum(f.rescheduled_more_than_once), 0) as rescheduled_more_than_once,
-        round(sum(f.resolution_days_sum) / nullif(sum(f.resolution_days_count), 0), 6)
+        -- integer sums (exact in any aggregation order), one division at the end
+        round(sum(f.resolution_minutes_sum) / (nullif(sum(f.resolution_count), 0) * $day_minutes), 6)
             as mean_resolution_working_days,
         coalesce(sum(f.open_total), 0) as open_total,
         coalesce(sum(f.open_in_time), 0) as open_in_time,

@@ -105,7 +105,9 @@ current_row as (
 seen as (
     select
         task_id,
-        arg_max(title, length(title)) as title,
+        -- the longest title; among equally long ones the latest export's (never an arbitrary one)
+        arg_max(title, (length(title), exported_at, file_sha, source_row)) filter (where title is not null)
+            as title,
         arg_min(deadline, (exported_at, file_sha, source_row)) filter (where deadline is not null)
             as first_deadline
     from raw.valid_directive_row
