@@ -43,6 +43,8 @@ def run(tmp_path_factory):
         row("TT-0002", "04/03/2025 09:00", "11/03/2025 09:00", status=f"Đang xử lý - đã gọi {PHONE}",
             note=f"liên hệ {EMAIL}"),
         row("TT-0003", "05/03/2025 09:00", PHONE),  # a phone typed into a date cell: quarantined
+        row("0025030002", "06/03/2025 09:00", "31/02/2025 09:00"),  # a numeric case code, quarantined
+        row(PHONE, "07/03/2025 09:00", "31/02/2025 09:00"),  # the applicant's phone typed as the case id
         [f"Ghi chú: bà {NAME}, CCCD {CCCD}, điện thoại {OTHER_PHONE}"] + [""] * (len(HEADER) - 1),  # a note row
     ]
     path = folder / f"Hồ sơ {NAME} {PHONE}.csv"
@@ -54,7 +56,7 @@ def run(tmp_path_factory):
                              reports_dir=root / "reports", as_of="2025-03-31")
     summary = flows.run_nightly(settings)
     assert summary.status == "success", summary.reason
-    assert summary.rows_loaded == 2 and summary.rows_quarantined == 1  # the note row is skipped as layout
+    assert summary.rows_loaded == 2 and summary.rows_quarantined == 3  # the note row is skipped as layout
     return settings
 
 
@@ -109,6 +111,19 @@ def test_quarantine_names_the_case_and_masks_what_it_shows(run):
     finally:
         con.close()
     assert any(case_id == "TT-0003" and field == "due_at" for case_id, field, _ in quarantined)
+
+
+def test_quarantine_shows_numeric_case_ids_and_masks_an_id_that_is_personal_data(run):
+    """A clerk finds a quarantined case by its id, even one that looks like a phone or ID number; an id that is
+    the row's own applicant phone number is masked."""
+    con = duckdb.connect(str(run.warehouse), read_only=True)
+    try:
+        quarantined = con.execute("select source_row, case_id, row_values from ops.quarantine").fetchall()
+    finally:
+        con.close()
+    by_row = {source_row: (case_id, values) for source_row, case_id, values in quarantined}
+    assert by_row[5][0] == "0025030002" and by_row[5][1].startswith("Mã hồ sơ=0025030002; ")
+    assert by_row[6][0] == "[đã ẩn]" and by_row[6][1].startswith("Mã hồ sơ=[đã ẩn]; ")
 
 
 def test_logs_of_the_run_hold_no_planted_personal_data(run, capfd, caplog):
