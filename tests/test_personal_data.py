@@ -15,14 +15,15 @@ from pipeline.settings import load_settings
 
 NAME, PHONE, CCCD, EMAIL = "Trần Thị Bích Ngọc", "0912345678", "079123456789", "bichngoc.tran@example.vn"
 OTHER_PHONE = "0987.654.321"
-MARKERS = (NAME, PHONE, CCCD, EMAIL, "0987654321", OTHER_PHONE)
+THIRD_PERSON = "Đỗ Quang Vinh"  # named in a notes column ("Ghi chú": kept nowhere), without a form of address
+MARKERS = (NAME, PHONE, CCCD, EMAIL, "0987654321", OTHER_PHONE, THIRD_PERSON)
 HEADER = ["Mã hồ sơ", "Mã TTHC", "Tên thủ tục", "Đơn vị xử lý", "Hình thức nộp", "Ngày tiếp nhận", "Ngày hẹn trả",
-          "Ngày kết thúc xử lý", "Trạng thái", "Chủ hồ sơ", "Số điện thoại", "Số CCCD", "Ghi chú nội bộ"]
+          "Ngày kết thúc xử lý", "Trạng thái", "Chủ hồ sơ", "Số điện thoại", "Số CCCD", "Ghi chú nội bộ", "Ghi chú"]
 
 
-def row(case_id, received, due, finished="", status="Đang xử lý", note=""):
+def row(case_id, received, due, finished="", status="Đang xử lý", note="", remark=""):
     return [case_id, "1.002835", "Cấp giấy phép lái xe quốc tế", "Phòng Quản lý vận tải", "Trực tuyến", received, due,
-            finished, status, NAME, PHONE, CCCD, note]
+            finished, status, NAME, PHONE, CCCD, note, remark]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,10 +43,12 @@ def run(tmp_path_factory):
         row("TT-0001", "03/03/2025 08:00", "10/03/2025 08:00", "06/03/2025 10:00", "Đã trả kết quả"),
         row("TT-0002", "04/03/2025 09:00", "11/03/2025 09:00", status=f"Đang xử lý - đã gọi {PHONE}",
             note=f"liên hệ {EMAIL}"),
-        row("TT-0003", "05/03/2025 09:00", PHONE),  # a phone typed into a date cell: quarantined
+        row("TT-0003", "05/03/2025 09:00", PHONE,  # a phone typed into a date cell: quarantined
+            remark=f"{THIRD_PERSON} nhận thay"),
         row("0025030002", "06/03/2025 09:00", "31/02/2025 09:00"),  # a numeric case code, quarantined
         row(PHONE, "07/03/2025 09:00", "31/02/2025 09:00"),  # the applicant's phone typed as the case id
-        [f"Ghi chú: bà {NAME}, CCCD {CCCD}, điện thoại {OTHER_PHONE}"] + [""] * (len(HEADER) - 1),  # a note row
+        [f"Ghi chú: bà {NAME}, CCCD {CCCD}, điện thoại {OTHER_PHONE}"] + [""] * (len(HEADER) - 2)
+        + [f"gửi {THIRD_PERSON}"],  # a note row
     ]
     path = folder / f"Hồ sơ {NAME} {PHONE}.csv"
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
@@ -124,6 +127,20 @@ def test_quarantine_shows_numeric_case_ids_and_masks_an_id_that_is_personal_data
     by_row = {source_row: (case_id, values) for source_row, case_id, values in quarantined}
     assert by_row[5][0] == "0025030002" and by_row[5][1].startswith("Mã hồ sơ=0025030002; ")
     assert by_row[6][0] == "[đã ẩn]" and by_row[6][1].startswith("Mã hồ sơ=[đã ẩn]; ")
+
+
+def test_a_notes_column_is_kept_nowhere(run):
+    """"Ghi chú" is ignored as free text that is not stored: the third person it names (no form of address, so
+    no pattern finds the name) is in no quarantined row's values and no skipped row's text (the other tests
+    look for the name in every table, Parquet file, log and report)."""
+    con = duckdb.connect(str(run.warehouse), read_only=True)
+    try:
+        values = con.execute("select row_values from ops.quarantine where case_id = 'TT-0003'").fetchall()
+        fate = con.execute("select fate from ops.column_fate where header = 'Ghi chú'").fetchall()
+    finally:
+        con.close()
+    assert values and all("Ghi chú=" not in v for (v,) in values)
+    assert fate == [("ignored",)]
 
 
 def test_logs_of_the_run_hold_no_planted_personal_data(run, capfd, caplog):

@@ -45,6 +45,7 @@ class Vocabulary:
     loose: dict[str, tuple[str, bool]]  # header without diacritics/spaces -> (target, weak), unambiguous only
     reasons: dict[str, str] = field(default_factory=dict)  # compact header -> why it is ignored / dropped
     stands_for: dict[str, str] = field(default_factory=dict)  # field -> field it is read as when that has no column
+    unstored: frozenset[str] = frozenset()  # compact headers of ignored columns whose cells are kept nowhere
 
 
 # Generic sub-headers (DESIGN §8.1): they name a part of the date field their group names.
@@ -91,8 +92,9 @@ def _vocabulary(data: dict, section: str) -> Vocabulary:
     loose_all: dict[str, set[str]] = {}
     loose: dict[str, tuple[str, bool]] = {}
     reasons: dict[str, str] = {}
+    unstored: set[str] = set()
 
-    def add(target: str, names: Iterable[str], weak: bool, reason: str | None = None) -> None:
+    def add(target: str, names: Iterable[str], weak: bool, reason: str | None = None, stored: bool = True) -> None:
         for name in names:
             key = norm_header(name)
             if not key:
@@ -103,18 +105,21 @@ def _vocabulary(data: dict, section: str) -> Vocabulary:
             loose.setdefault(squeezed, (target, weak))
             if reason:
                 reasons.setdefault(squeezed, reason)
+            if not stored:
+                unstored.add(squeezed)
 
     ignore = data.get("ignore", {})
     add(IGNORE, ignore.get("names", []), False, ignore.get("reason", "row number"))
     for spec in ignore.values():  # [ignore.<what>] tables: known columns that carry no field, with a reason
         if isinstance(spec, dict):
-            add(IGNORE, spec.get("names", []), False, spec.get("reason"))
+            add(IGNORE, spec.get("names", []), False, spec.get("reason"), spec.get("stored", True))
     for part in (section, "pii"):
         for target, spec in data.get(part, {}).items():
             add(target, spec.get("names", []), False, spec.get("reason"))
             add(target, spec.get("weak", []), True, spec.get("reason"))
     stands_for = {target: spec["stands_for"] for target, spec in data.get(section, {}).items() if spec.get("stands_for")}
-    return Vocabulary(exact, {k: v for k, v in loose.items() if len(loose_all[k]) == 1 and k}, reasons, stands_for)
+    return Vocabulary(exact, {k: v for k, v in loose.items() if len(loose_all[k]) == 1 and k}, reasons, stands_for,
+                      frozenset(unstored))
 
 
 def _date_parts(data: dict) -> dict[str, str]:
@@ -157,6 +162,7 @@ class LabelMatch:
     weak: bool
     label: str
     reason: str | None = None  # why an ignored or personal-data header carries nothing (synonyms file)
+    stored: bool = True  # False: an ignored column whose cells are kept nowhere (`stored = false` in the synonyms)
 
 
 _CYCLE = re.compile(r"\(?\s*\b(?:lần|lan|lân)\s*(?:thứ\s*)?(\d{1,2})\s*\)?", re.IGNORECASE)
@@ -179,7 +185,8 @@ def _match_label(syn: Synonyms, text: str, family: str) -> LabelMatch | None:
         return None
     hit = _lookup(vocabulary, key)
     if hit:
-        return LabelMatch(hit[0], 0, hit[1], nfc(text).strip(), vocabulary.reasons.get(compact(key)))
+        return LabelMatch(hit[0], 0, hit[1], nfc(text).strip(), vocabulary.reasons.get(compact(key)),
+                          compact(key) not in vocabulary.unstored)
     number, rest = 0, ""
     cycle = _CYCLE.search(key)
     if cycle:
@@ -302,6 +309,7 @@ class ColumnInfo:
     fate: str = UNMAPPED
     note: str | None = None
     group: str = ""
+    stored: bool = True  # False: its cells are kept nowhere, not even in a quarantined row's values (free-text notes)
 
     @property
     def is_pii(self) -> bool:
@@ -355,6 +363,7 @@ def assign_columns(
             continue
         if m.target == IGNORE:
             column.target, column.fate, column.note = IGNORE, IGNORED, m.reason or "not a field"
+            column.stored = m.stored
             continue
         if m.target in PII_FIELDS:
             column.target, column.fate = m.target, PII_DROPPED

@@ -371,10 +371,10 @@ def _shown_id(case_id: Any, names: Sequence[str]) -> Any:
 
 def _row_values(raw: pd.DataFrame, columns: list[ColumnInfo], pos: int, names: Sequence[str], id_name: str) -> str:
     """A quarantined row's non-personal cells as "header=value; …" (personal data masked; the case id as
-    :func:`_shown_id` shows it)."""
+    :func:`_shown_id` shows it); columns that are kept nowhere (free-text notes) are left out."""
     parts = []
     for column in columns:
-        if column.is_pii or column.key not in raw.columns:
+        if column.is_pii or not column.stored or column.key not in raw.columns:
             continue
         value = " ".join(cell_text(raw.iat[pos, raw.columns.get_loc(column.key)]).split())
         if value:
@@ -678,7 +678,7 @@ def _build(
         records["rating"] = ratings
 
     skipped_pos = np.flatnonzero(~data)
-    hidden = {c.key for c in columns if c.is_pii}
+    hidden = {c.key for c in columns if c.is_pii or not c.stored}
     texts = {p: " | ".join(t for t in _row_texts(raw, p, hidden) if t) for p in skipped_pos[~blank[skipped_pos]].tolist()}
     # a note row may name an applicant of a case next to it: mask the names of the rows around it
     near = _personal_values(raw, columns, sorted({q for p in texts for q in range(max(p - 2, 0), min(p + 3, n))}))
