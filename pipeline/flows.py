@@ -104,8 +104,7 @@ def ingest(settings: Settings, summary: publish.RunSummary) -> None:
     result = stage.IngestResult(summary.run_id, plan.files_seen, list(plan.outcomes))
     for group_result in ingest_group_task.map(plan.groups, unmapped(settings), unmapped(summary.run_id)).result():
         result.outcomes += group_result.outcomes
-    for outcome in result.rejected_files:
-        _logger().warning("rejected %r", outcome.reason)
+    stage.log_rejections(_logger(), result.rejected_files)
     publish.record_ingest(summary, result)
     _logger().info(result.one_line())
 

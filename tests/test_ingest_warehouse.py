@@ -210,3 +210,16 @@ def test_links_out_of_the_raw_folder_are_not_followed(tmp_path):
     reasons = sorted(o.reason for o in result.rejected_files)
     assert len(reasons) == 2 and all("outside the raw folder" in r for r in reasons)
     assert [c[0] for c in current_cases(settings.warehouse)] == ["H55-0001"]
+
+
+def test_rejected_files_are_quoted_in_the_log(tmp_path, two_exports, caplog):
+    """The rejection log line quotes the file, so a ': ' in its name cannot be taken for the reason, and
+    escapes control characters (a terminal escape or a newline in a name cannot forge or hide a log line)."""
+    (tmp_path / "raw" / "ghi chú: tháng 3.csv").write_text("Ghi chú,Người ghi\nabc,def\n", encoding="utf-8")
+    (tmp_path / "raw" / "x\x1b[2Jy.csv").write_text("Ghi chú,Người ghi\nghi,jkl\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="pipeline.ingest"):
+        result = ingest_and_build(make_settings(tmp_path))
+    assert len(result.rejected_files) == 2
+    lines = sorted(r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected"))
+    why = "header not recognised; missing fields: case_id, received_at, status or due_at"
+    assert lines == [f'rejected "ghi chú: tháng 3.csv": {why}', f'rejected "x\\x1b[2Jy.csv": {why}']

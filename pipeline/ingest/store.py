@@ -65,11 +65,15 @@ def ingested_hashes(settings: Settings) -> set[str]:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def escape_controls(text: str) -> str:
+    """Control characters written as escapes (a newline in a file name would forge a log line)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 def masked_path(path: Path, names: frozenset[str] = frozenset()) -> str:
     """The path as stored and logged: personal data in folder and file names masked, and control characters
-    (a newline in a file name would forge a log line) written as escapes."""
-    masked = mask_person_names(mask_personal_data(str(path), names))
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", masked)
+    written as escapes."""
+    return escape_controls(mask_person_names(mask_personal_data(str(path), names)))
 
 
 def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
