@@ -108,12 +108,20 @@ def test_no_report_file_holds_planted_personal_data(run):
 
 
 def test_quarantine_names_the_case_and_masks_what_it_shows(run):
+    """The phone typed into TT-0003's due date: its case id in clear, the phone masked wherever the row is
+    shown, and no applicant column among the row's values."""
     con = duckdb.connect(str(run.warehouse), read_only=True)
     try:
-        quarantined = con.execute("select case_id, field, raw_value from ops.quarantine").fetchall()
+        quarantined = con.execute("select field, raw_value, reason, row_values from ops.quarantine "
+                                  "where case_id = 'TT-0003'").fetchall()
     finally:
         con.close()
-    assert any(case_id == "TT-0003" and field == "due_at" for case_id, field, _ in quarantined)
+    assert quarantined == [(
+        "due_at", "[đã ẩn]", "due_at: cannot read date '[đã ẩn]'",
+        "Mã hồ sơ=TT-0003; Mã TTHC=1.002835; Tên thủ tục=Cấp giấy phép lái xe quốc tế; "
+        "Đơn vị xử lý=Phòng Quản lý vận tải; Hình thức nộp=Trực tuyến; Ngày tiếp nhận=05/03/2025 09:00; "
+        "Ngày hẹn trả=[đã ẩn]; Trạng thái=Đang xử lý",
+    )]
 
 
 def test_quarantine_shows_numeric_case_ids_and_masks_an_id_that_is_personal_data(run):
