@@ -135,15 +135,30 @@ def test_no_parquet_file_holds_planted_personal_data(run):
     assert found == []
 
 
+def xlsx_cells(path: Path) -> list[str]:
+    """The text of every cell of every sheet of a workbook (and the sheet names)."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True)
+    try:
+        return [text for sheet in workbook.worksheets for text in (sheet.title, *(
+            str(value) for row in sheet.iter_rows(values_only=True) for value in row if value is not None))]
+    finally:
+        workbook.close()
+
+
 def test_no_report_file_holds_planted_personal_data(run):
-    found = []
+    found, workbooks = [], 0
     for path in Path(run.reports_dir).rglob("*"):
         readable = path.is_file() and path.suffix in (".html", ".csv", ".js", ".json", ".txt")
         if readable and leaks(path.read_text(encoding="utf-8", errors="replace")):
             found.append(str(path.relative_to(run.reports_dir)))
+        if path.is_file() and path.suffix == ".xlsx":
+            workbooks += 1
+            found += [(str(path.relative_to(run.reports_dir)), cell) for cell in xlsx_cells(path) if leaks(cell)]
         if leaks(str(path)):
             found.append(str(path))
-    assert found == []
+    assert workbooks and found == []
 
 
 def test_quarantine_names_the_case_and_masks_what_it_shows(run):
