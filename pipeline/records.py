@@ -89,6 +89,7 @@ CASE = Record("case", "raw.case_row", "cases", "cases", (
     _f("sector_code", "code", "Mã lĩnh vực"),
     _f("sector", "text", "Lĩnh vực"),
     _f("unit", "text", "Đơn vị xử lý"),
+    _f("agency", "text", "cơ quan chủ trì giải quyết (sổ Mẫu 06/07) khi tệp có cả cột đơn vị xử lý"),
     _f("channel", "state", "kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích"),
     _f("received_at", "time", "ngày tiếp nhận"),
     _f("due_at", "time", "ngày hẹn trả (lần đầu)"),

@@ -76,11 +76,15 @@ def test_agency_is_not_the_unit_when_a_unit_column_exists(tmp_path):
     row = ["A-1", "03/03/2025 08:00", "07/03/2025 17:00", "Đang xử lý", "Sở Giao thông vận tải"]
     alone = read_export(write_csv(tmp_path / "a.csv", header, [row]), settings_for(tmp_path))
     assert alone.cases["unit"].tolist() == ["Sở Giao thông vận tải"]
+    assert alone.cases["agency"].isna().all()
+    fate = alone.column_fates.set_index("header").loc["Cơ quan chủ trì giải quyết"]
+    assert [fate["fate"], fate["field"]] == ["mapped", "unit"]
     both = read_export(write_csv(tmp_path / "b.csv", [*header, "Phòng xử lý"], [[*row, "Phòng Đăng kiểm"]]),
                        settings_for(tmp_path))
     assert both.cases["unit"].tolist() == ["Phòng Đăng kiểm"]
+    assert both.cases["agency"].tolist() == ["Sở Giao thông vận tải"]
     fate = both.column_fates.set_index("header").loc["Cơ quan chủ trì giải quyết"]
-    assert fate["fate"] == "ignored" and "Phòng xử lý" in fate["note"]
+    assert [fate["fate"], fate["field"]] == ["mapped", "agency"]
 
 
 def test_a_second_column_of_a_field_is_ignored_with_its_reason(tmp_path):

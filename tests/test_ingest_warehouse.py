@@ -192,3 +192,48 @@ def test_links_out_of_the_raw_folder_are_not_followed(tmp_path):
     reasons = sorted(o.reason for o in result.rejected_files)
     assert len(reasons) == 2 and all("outside the raw folder" in r for r in reasons)
     assert [c[0] for c in current_cases(settings.warehouse)] == ["H55-0001"]
+
+
+def test_rejected_files_are_quoted_in_the_log(tmp_path, two_exports, caplog):
+    """The rejection log line quotes the file, so a ': ' in its name cannot be taken for the reason, and
+    escapes control characters (a terminal escape or a newline in a name cannot forge or hide a log line)."""
+    (tmp_path / "raw" / "ghi chú: tháng 3.csv").write_text("Ghi chú,Người ghi\nabc,def\n", encoding="utf-8")
+    (tmp_path / "raw" / "x\x1b[2Jy.csv").write_text("Ghi chú,Người ghi\nghi,jkl\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="pipeline.ingest"):
+        result = ingest_and_build(make_settings(tmp_path))
+    assert len(result.rejected_files) == 2
+    lines = sorted(r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected"))
+    why = "header not recognised; missing fields: case_id, received_at, status or due_at"
+    assert lines == [f'rejected "ghi chú: tháng 3.csv": {why}', f'rejected "x\\x1b[2Jy.csv": {why}']
+
+
+def test_a_rejected_file_is_recorded_read_again_and_loads_once_fixed(tmp_path, two_exports):
+    """A rejected export is in ops.file with its reason, is never marked ingested (the next run reads it
+    again and rejects it again), and loads once a corrected copy replaces it."""
+    settings = make_settings(tmp_path)
+    path = tmp_path / "raw" / "2025-03-12" / "cases.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("Mã hồ sơ,Ghi chú\nH55-0009,gọi lại\n", encoding="utf-8")  # no date column: not an export
+
+    def outcome(result):
+        return next((o.status, o.reason) for o in result.outcomes if o.path == path)
+
+    def recorded():
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            return con.execute("select status, reason, run_id from ops.file where file_path like '%2025-03-12%'"
+                               ).fetchall()
+        finally:
+            con.close()
+
+    why = "header not recognised; missing fields: received_at, status or due_at"
+    for _ in range(2):
+        run = ingest_and_build(settings)
+        assert outcome(run) == ("rejected", f"cases.csv: {why}")
+        assert recorded() == [("rejected", f"cases.csv: {why}", run.ingest.run_id)]
+        assert "H55-0009" not in [c[0] for c in current_cases(settings.warehouse)]
+    write_export(path, [case_line("H55-0009", "10/03/2025 08:00", "14/03/2025 08:00")])
+    fixed = ingest_and_build(settings)
+    assert outcome(fixed) == ("loaded", None)
+    assert recorded() == [("loaded", None, fixed.ingest.run_id)]
+    assert "H55-0009" in [c[0] for c in current_cases(settings.warehouse)]

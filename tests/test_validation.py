@@ -35,7 +35,7 @@ from pipeline.validate.suites import SEVERITIES, load_suite_specs
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTED = pd.Timestamp("2025-06-01 10:00")
 CASE_TIMES = ["received_at", "due_at", "finished_at", "returned_at", "apology_at", "new_due_at"]
-TEXT_COLUMNS = ["case_id", "procedure_code", "procedure_name", "sector_code", "sector", "unit", "status_text",
+TEXT_COLUMNS = ["case_id", "procedure_code", "procedure_name", "sector_code", "sector", "unit", "agency", "status_text",
                 "applicant_hash", "time_unknown"]
 PROCEDURES = [
     ("1.000250", "Cấp giấy phép lái xe", "DB", "Đường bộ", "Phòng Quản lý vận tải", 5, "working_days"),
@@ -55,7 +55,7 @@ def case(row: int, **values) -> dict:
     """A clean, resolved, in-scope case (received Mon 03/03/2025 08:00, due 5 working days later)."""
     base = {
         "case_id": f"000.00.20.H55-{row:06d}", "procedure_code": "1.000250", "procedure_name": "Cấp giấy phép lái xe",
-        "sector_code": "DB", "sector": "Đường bộ", "unit": "Phòng Quản lý vận tải", "channel": 2,
+        "sector_code": "DB", "sector": "Đường bộ", "unit": "Phòng Quản lý vận tải", "agency": None, "channel": 2,
         "received_at": t("2025-03-03 08:00"), "due_at": t("2025-03-10 08:00"), "finished_at": t("2025-03-06 10:00"),
         "returned_at": t("2025-03-06 15:00"), "status": 10, "status_text": "Đã trả kết quả", "apology_at": pd.NaT,
         "new_due_at": pd.NaT, "applicant_hash": f"h{row}", "time_unknown": None, "source_row": row,

@@ -7,7 +7,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,8 @@ class Vocabulary:
     exact: dict[str, tuple[str, bool]]  # normalised header -> (target, weak)
     loose: dict[str, tuple[str, bool]]  # header without diacritics/spaces -> (target, weak), unambiguous only
     reasons: dict[str, str] = field(default_factory=dict)  # compact header -> why it is ignored / dropped
+    stands_for: dict[str, str] = field(default_factory=dict)  # field -> field it is read as when that has no column
+    unstored: frozenset[str] = frozenset()  # compact headers of ignored columns whose cells are kept nowhere
 
 
 # Generic sub-headers (DESIGN §8.1): they name a part of the date field their group names.
@@ -90,8 +92,9 @@ def _vocabulary(data: dict, section: str) -> Vocabulary:
     loose_all: dict[str, set[str]] = {}
     loose: dict[str, tuple[str, bool]] = {}
     reasons: dict[str, str] = {}
+    unstored: set[str] = set()
 
-    def add(target: str, names: Iterable[str], weak: bool, reason: str | None = None) -> None:
+    def add(target: str, names: Iterable[str], weak: bool, reason: str | None = None, stored: bool = True) -> None:
         for name in names:
             key = norm_header(name)
             if not key:
@@ -102,17 +105,21 @@ def _vocabulary(data: dict, section: str) -> Vocabulary:
             loose.setdefault(squeezed, (target, weak))
             if reason:
                 reasons.setdefault(squeezed, reason)
+            if not stored:
+                unstored.add(squeezed)
 
     ignore = data.get("ignore", {})
     add(IGNORE, ignore.get("names", []), False, ignore.get("reason", "row number"))
     for spec in ignore.values():  # [ignore.<what>] tables: known columns that carry no field, with a reason
         if isinstance(spec, dict):
-            add(IGNORE, spec.get("names", []), False, spec.get("reason"))
+            add(IGNORE, spec.get("names", []), False, spec.get("reason"), spec.get("stored", True))
     for part in (section, "pii"):
         for target, spec in data.get(part, {}).items():
             add(target, spec.get("names", []), False, spec.get("reason"))
             add(target, spec.get("weak", []), True, spec.get("reason"))
-    return Vocabulary(exact, {k: v for k, v in loose.items() if len(loose_all[k]) == 1 and k}, reasons)
+    stands_for = {target: spec["stands_for"] for target, spec in data.get(section, {}).items() if spec.get("stands_for")}
+    return Vocabulary(exact, {k: v for k, v in loose.items() if len(loose_all[k]) == 1 and k}, reasons, stands_for,
+                      frozenset(unstored))
 
 
 def _date_parts(data: dict) -> dict[str, str]:
@@ -155,6 +162,7 @@ class LabelMatch:
     weak: bool
     label: str
     reason: str | None = None  # why an ignored or personal-data header carries nothing (synonyms file)
+    stored: bool = True  # False: an ignored column whose cells are kept nowhere (`stored = false` in the synonyms)
 
 
 _CYCLE = re.compile(r"\(?\s*\b(?:lần|lan|lân)\s*(?:thứ\s*)?(\d{1,2})\s*\)?", re.IGNORECASE)
@@ -177,7 +185,8 @@ def _match_label(syn: Synonyms, text: str, family: str) -> LabelMatch | None:
         return None
     hit = _lookup(vocabulary, key)
     if hit:
-        return LabelMatch(hit[0], 0, hit[1], nfc(text).strip(), vocabulary.reasons.get(compact(key)))
+        return LabelMatch(hit[0], 0, hit[1], nfc(text).strip(), vocabulary.reasons.get(compact(key)),
+                          compact(key) not in vocabulary.unstored)
     number, rest = 0, ""
     cycle = _CYCLE.search(key)
     if cycle:
@@ -300,6 +309,7 @@ class ColumnInfo:
     fate: str = UNMAPPED
     note: str | None = None
     group: str = ""
+    stored: bool = True  # False: its cells are kept nowhere, not even in a quarantined row's values (free-text notes)
 
     @property
     def is_pii(self) -> bool:
@@ -326,9 +336,16 @@ def assign_columns(
 ) -> list[ColumnInfo]:
     """Map each column (its header parts, top to bottom) to a field of the family, and give every column
     its fate. Each field is taken by its first column (a later one is ignored, naming the one used);
-    weak synonyms only where no strong one exists; repeated supplement columns become cycles; a time
-    column ("Giờ") joins the date column of the same field and group."""
+    weak synonyms only where no strong one exists; a field that ``stands_for`` another (the logbook's
+    agency for the unit) is read as that one when no column names it; repeated supplement columns become
+    cycles; a time column ("Giờ") joins the date column of the same field and group."""
     readings = [read_column(syn, parts, family) for parts in column_parts]
+    stands_for = syn.vocabularies[family].stands_for
+    named = {r.match.target for r in readings if r.match}
+    standing_in = {i for i, r in enumerate(readings)
+                   if r.match and stands_for.get(r.match.target) not in (None, *named)}
+    readings = [replace(r, match=replace(r.match, target=stands_for[r.match.target], weak=True))
+                if i in standing_in else r for i, r in enumerate(readings)]
     columns = [
         ColumnInfo(index, r.match.label if r.match else r.label, key=index, part=r.part,
                    header=r.header or r.label, group=r.group)
@@ -346,6 +363,7 @@ def assign_columns(
             continue
         if m.target == IGNORE:
             column.target, column.fate, column.note = IGNORE, IGNORED, m.reason or "not a field"
+            column.stored = m.stored
             continue
         if m.target in PII_FIELDS:
             column.target, column.fate = m.target, PII_DROPPED
@@ -374,6 +392,8 @@ def assign_columns(
             continue
         taken[(m.target, seq)] = column
         column.target, column.seq, column.fate = m.target, seq, MAPPED
+        if column.index in standing_in:
+            column.note = f"read as {m.target}: no column of the file names {m.target}"
     timed: dict[tuple[str, int], ColumnInfo] = {}
     for column, m in times:
         dates = [c for (target, seq), c in taken.items() if target == m.target and (not m.seq or seq == m.seq)]

@@ -67,7 +67,7 @@ from .headers import (
     targets_of,
 )
 from .layout import RowClassifier, classify_candidates, datetime_from_name, read_metadata
-from .personal import mask_personal_data, mask_row_texts
+from .personal import MASK, mask_personal_data, mask_row_texts
 from .sources import (
     SPREADSHEET_KINDS,
     FileRejected,
@@ -356,17 +356,32 @@ def _masked(text: str, names: Sequence[str] = ()) -> str:
     return mask_personal_data(text, names) if text else text
 
 
-def _row_values(raw: pd.DataFrame, columns: list[ColumnInfo], pos: int, names: Sequence[str]) -> str:
-    """A quarantined row's non-personal cells as "header=value; …" (personal data masked)."""
+def _shown_id(case_id: Any, names: Sequence[str]) -> Any:
+    """A quarantined row's case id as shown: as written, so that a clerk finds the case (numeric codes such
+    as 0025030002 look like phone or ID numbers but are not masked by pattern); masked only where it is one
+    of the row's own personal values (the applicant's phone or ID number typed as the case id)."""
+    if not isinstance(case_id, str) or not case_id:
+        return case_id
+    def squeezed(text: str) -> str:
+        return re.sub(r"[\s.()-]", "", text).casefold()
+
+    parts = {squeezed(part) for value in names for part in (value, *re.split(r"[,;/]| - ", value))}  # "Địa chỉ, SĐT"
+    return MASK if squeezed(case_id) in parts else case_id
+
+
+def _row_values(raw: pd.DataFrame, columns: list[ColumnInfo], pos: int, names: Sequence[str], id_name: str) -> str:
+    """A quarantined row's non-personal cells as "header=value; …" (personal data masked; the case id as
+    :func:`_shown_id` shows it); columns that are kept nowhere (free-text notes) are left out."""
     parts = []
     for column in columns:
-        if column.is_pii or column.key not in raw.columns:
+        if column.is_pii or not column.stored or column.key not in raw.columns:
             continue
         value = " ".join(cell_text(raw.iat[pos, raw.columns.get_loc(column.key)]).split())
         if value:
-            header = column.header or column.label or f"cột {column.index + 1}"
-            parts.append(f"{header}={value}")
-    return _masked("; ".join(parts), names)[:500]
+            header = _masked(column.header or column.label or f"cột {column.index + 1}", names)
+            shown = _shown_id(value, names) if column.target == id_name else _masked(value, names)
+            parts.append(f"{header}={shown}")
+    return "; ".join(parts)[:500]
 
 
 def _status_reason(table: CodeTable | None, text: str) -> str:
@@ -567,12 +582,16 @@ def _build(
         q_fields += [problem.field] * len(positions)
         q_raw += [str(r)[:200] for r, k in zip(problem.raw, keep, strict=True) if k]
         q_reason += [str(r)[:300] for r, k in zip(problem.reasons, keep, strict=True) if k]
+    path_names = _names_in_path(ctx.path, [raw[c.key] for c in columns if c.target == "applicant_name"])
     if q_pos:
         positions = np.concatenate(q_pos).astype(np.int64)
         unique_rows = np.unique(positions)
         names = _personal_values(raw, columns, unique_rows)
         shown_rows = set(unique_rows[:MAX_ROW_VALUES].tolist())
-        row_values = {int(p): _row_values(raw, columns, int(p), names.get(int(p), ())) for p in shown_rows}
+        row_values = {int(p): _row_values(raw, columns, int(p), [*names.get(int(p), ()), *path_names], id_name)
+                      for p in shown_rows}
+        ids = (case_id.iloc[positions].reset_index(drop=True) if case_id is not None
+               else pd.Series([np.nan] * len(positions), dtype=TEXT_DTYPE))
         quarantine = pd.DataFrame(
             {
                 "source_row": source_rows[positions].astype("int64"),
@@ -581,8 +600,8 @@ def _build(
                                        dtype=TEXT_DTYPE),
                 "reason": pd.Series([_masked(r, names.get(int(p), ())) for r, p in zip(q_reason, positions, strict=True)],
                                     dtype=TEXT_DTYPE),
-                "case_id": (case_id.iloc[positions].reset_index(drop=True) if case_id is not None
-                            else pd.Series([np.nan] * len(positions), dtype=TEXT_DTYPE)),
+                "case_id": pd.Series([_shown_id(i, names.get(int(p), ())) for i, p in zip(ids, positions, strict=True)],
+                                     dtype=TEXT_DTYPE),
                 "row_values": pd.Series([row_values.get(int(p)) for p in positions], dtype=TEXT_DTYPE),
             }
         ).sort_values("source_row", kind="stable", ignore_index=True)
@@ -659,7 +678,7 @@ def _build(
         records["rating"] = ratings
 
     skipped_pos = np.flatnonzero(~data)
-    hidden = {c.key for c in columns if c.is_pii}
+    hidden = {c.key for c in columns if c.is_pii or not c.stored}
     texts = {p: " | ".join(t for t in _row_texts(raw, p, hidden) if t) for p in skipped_pos[~blank[skipped_pos]].tolist()}
     # a note row may name an applicant of a case next to it: mask the names of the rows around it
     near = _personal_values(raw, columns, sorted({q for p in texts for q in range(max(p - 2, 0), min(p + 3, n))}))
@@ -680,8 +699,7 @@ def _build(
     for p in skipped_pos:
         kind_rows.setdefault(kinds[p], []).append(int(source_rows[p]))
     fates, column_findings = _column_fates(raw, columns, data, sheet, ctx.tz)
-    names = _names_in_path(ctx.path, [raw[c.key] for c in columns if c.target == "applicant_name"])
-    return _Part(n, records, quarantine, skipped, kind_rows, fates, column_findings + findings, names)
+    return _Part(n, records, quarantine, skipped, kind_rows, fates, column_findings + findings, path_names)
 
 
 def _names_in_path(path: Path, name_columns: list[pd.Series]) -> frozenset[str]:

@@ -37,7 +37,7 @@ from pipeline.ingest import check, store
 from pipeline.ingest.discover import Found, discover_exports, export_time_from_path, file_sha256, preferred
 from pipeline.ingest.isolate import read_isolated
 from pipeline.ingest.readers import FileRejected, ReadResult
-from pipeline.ingest.store import FileOutcome, masked_path
+from pipeline.ingest.store import FileOutcome, escape_controls, masked_path
 from pipeline.memory import release_memory
 from pipeline.settings import Settings
 from pipeline.validate.suites import prepare_runner_in_background
@@ -165,7 +165,7 @@ def hash_file(path: Path) -> str:
         except OSError as exc:
             if isinstance(exc, permanent) or delay is None:
                 raise type(exc)(exc.errno, f"{exc.strerror or exc}: {masked_path(path)}") from None
-            log.warning("retrying %s in %.0f s: %s", masked_path(path), delay, exc.strerror or type(exc).__name__)
+            log.warning('retrying "%s" in %.0f s: %s', masked_path(path), delay, exc.strerror or type(exc).__name__)
             time.sleep(delay)
     raise AssertionError("unreachable")
 
@@ -325,6 +325,19 @@ def _named(path: Path, reason: object) -> str:
     return f"{masked_path(path)}: {text}"
 
 
+def log_rejections(logger: logging.Logger | logging.LoggerAdapter, outcomes: Iterable[FileOutcome]) -> None:
+    """One warning per rejected file, the file quoted as its reason names it (masked path or name, never
+    unmasked further): 'rejected "<file>": <why>', control characters escaped."""
+    for outcome in outcomes:
+        reason, shown = outcome.reason or "rejected", masked_path(outcome.path)
+        named = next((p for p in (shown, Path(shown).name) if reason.startswith(f"{p}: ")), None)
+        if named is None:  # named with its applicants' names masked too, or not named
+            head, found, _ = reason.partition(": ")
+            named = head if found else None
+        why = reason[len(named) + 2:] if named is not None else reason
+        logger.warning('rejected "%s": %s', escape_controls(named or Path(shown).name), escape_controls(why))
+
+
 def _first_line(exc: object) -> str:
     if isinstance(exc, BaseException):
         text = str(exc).strip()
@@ -354,8 +367,7 @@ def collect(run_id: str, the_plan: IngestPlan, done: Iterable[GroupResult],
     for group_result in done:
         result.outcomes += group_result.outcomes
         result.checked += group_result.checked
-    for outcome in result.rejected_files:
-        logger.warning("rejected %s", outcome.reason)
+    log_rejections(logger, result.rejected_files)
     return result
 
 

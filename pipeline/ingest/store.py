@@ -32,9 +32,11 @@ from pipeline.ingest.personal import mask_person_names, mask_personal_data
 from pipeline.records import RECORDS
 from pipeline.settings import Settings
 
-# Free-text columns of the side tables (record tables: every "text" field).
+# Free-text columns of the side tables (record tables: every "text" field). A quarantine row's case_id and
+# row_values are masked by the reader, row by row: a case id is kept as written (a clerk looks it up) unless
+# it is one of its row's own personal values, which a pattern cannot tell (readers._shown_id).
 SIDE_TEXT_COLUMNS = {
-    "skipped": ("text",), "quarantine": ("raw_value", "reason", "case_id", "row_values"),
+    "skipped": ("text",), "quarantine": ("raw_value", "reason"),
     "findings": ("raw_value", "finding"), "column_fates": ("header", "note"),
 }
 
@@ -63,11 +65,15 @@ def ingested_hashes(settings: Settings) -> set[str]:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def escape_controls(text: str) -> str:
+    """Control characters written as escapes (a newline in a file name would forge a log line)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 def masked_path(path: Path, names: frozenset[str] = frozenset()) -> str:
     """The path as stored and logged: personal data in folder and file names masked, and control characters
-    (a newline in a file name would forge a log line) written as escapes."""
-    masked = mask_person_names(mask_personal_data(str(path), names))
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", masked)
+    written as escapes."""
+    return escape_controls(mask_person_names(mask_personal_data(str(path), names)))
 
 
 def _write_parquet(frame: pd.DataFrame, target: Path) -> None:

@@ -12,6 +12,7 @@ comment on table ops.validation_result is 'Kết quả kiểm tra Great Expectat
 comment on table ops.run is 'Lịch sử các lần chạy hằng đêm / History of nightly runs';
 comment on table core.case is 'Một dòng hiện hành cho mỗi hồ sơ / One current row per case';
 comment on column core.case.case_id is 'Mã hồ sơ / Case code (text)';
+comment on column core.case.agency is 'Cơ quan chủ trì giải quyết (sổ theo dõi Mẫu 06/07) khi tệp có cả cột đơn vị xử lý; NULL khi tệp không ghi (cột cơ quan khi đó là đơn vị) / Lead agency of the logbook when the file also has a unit column; NULL otherwise (then that column is the unit)';
 comment on column core.case.due_at is 'Ngày hẹn trả lần đầu / First appointment (due time)';
 comment on column core.case.due_at_source is 'export: từ tệp xuất; computed: tính từ thời hạn luật định / from the export or computed from the legal limit';
 comment on column core.case.end_at is 'Thời điểm kết thúc thực tế (trước khi trừ thời gian tạm dừng) / Actual end time before pauses';

@@ -13,6 +13,7 @@ create table core.case (
     sector_code        varchar,
     sector             varchar,
     unit               varchar,
+    agency             varchar,               -- Cơ quan chủ trì giải quyết (logbook), beside the unit
     channel            tinyint,               -- 1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích
     status             tinyint,               -- national TrangThaiHoSo 1..10
     in_scope           boolean,               -- false for 1 (not yet accepted) and 3 (refused at intake)

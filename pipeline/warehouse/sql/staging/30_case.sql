@@ -23,6 +23,7 @@ select
     coalesce(c.sector_code, p.sector_code) as sector_code,
     coalesce(c.sector, p.sector, 'Chưa xác định') as sector,
     coalesce(c.unit, p.unit, 'Chưa xác định') as unit,
+    c.agency,
     c.channel,
     c.status,
     c.status not in (1, 3) as in_scope,
