@@ -15,7 +15,8 @@ peak resident memory of its whole process tree (the readers' worker processes in
   run            `tthc run` on the CSV from an empty warehouse: the whole nightly job (Prefect's start-up,
                  ingest, build, reports, warnings, publish), wall time of the command; reports folder size
   delta          `tthc run` again after one day's delta export (100 changed cases) over that warehouse
-  run-3m         `tthc run` on a --big-rows CSV of the same generator: memory must not grow with the input
+  run-3m         `tthc run` on --big-rows cases of the same generator, as exports of --rows rows each: memory
+                 must not grow with the input
   demo           `tthc run` on the demo exports (two years, cases + ratings + directives + PAKN), from empty
   demo-cases     the same with the case and rating exports only: the difference is what the two record
                  kinds (directives, PAKN) cost
@@ -137,7 +138,8 @@ def tthc_run(raw: Path, warehouse: Path, reports: Path, as_of: str, env: dict | 
 
 
 def write_delta(big_csv: Path, target: Path, changed: int = 100) -> None:
-    """One day's delta export: `changed` cases of the big CSV that were open, now returned on the as-of day."""
+    """One day's delta export: the `changed` most recently received cases of the big CSV that were open, now
+    returned on the as-of day (a day's changes concern recent cases, as in a real one-stop system)."""
     import duckdb
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,12 +152,29 @@ def write_delta(big_csv: Path, target: Path, changed: int = 100) -> None:
                 'Đã trả kết quả' as "Trạng thái")
             from read_csv($csv, all_varchar = true)
             where "Trạng thái" = 'Đang xử lý'
-            order by "Mã hồ sơ"
+            order by strptime("Ngày tiếp nhận", '%d/%m/%Y %H:%M') desc, "Mã hồ sơ"
             limit $changed
         ) to $target (header, delimiter ',')
         """,
         {"csv": str(big_csv), "target": str(target), "changed": changed},
     )
+    con.close()
+
+
+def split_exports(csv: Path, folder: Path, rows_per_file: int) -> None:
+    """The big CSV as several exports of `rows_per_file` rows each (an export larger than the max_rows setting
+    is rejected: a province's cases arrive as several exports)."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("create table big as select *, row_number() over () - 1 as row_no from read_csv($csv, all_varchar = true)",
+                {"csv": str(csv)})
+    parts = con.execute("select max(row_no) // $n + 1 from big", {"n": rows_per_file}).fetchone()[0]
+    for part in range(parts):
+        con.execute("copy (select * exclude (row_no) from big where row_no // $n = $part order by row_no) "
+                    "to $target (header, delimiter ',')",
+                    {"n": rows_per_file, "part": part, "target": str(folder / f"ho_so_{part + 1}.csv")})
     con.close()
 
 
@@ -296,8 +315,7 @@ def main() -> None:
     if args.big_rows and "run-3m" not in skip:
         csv_3m = make_csv(args.big_rows, args.out / f"big_{args.big_rows}.csv")
         raw_3m = work / "raw3m" / "2025-12-30"
-        raw_3m.mkdir(parents=True)
-        os.link(csv_3m, raw_3m / "ho_so.csv")
+        split_exports(csv_3m, raw_3m, args.rows)
         measured, values = python_stage(FLOOR, str(csv_3m))
         figures["floor-3m"] = {"seconds": round(values["SECONDS"], 2)}
         measured, steps = tthc_run(raw_3m.parent, work / "run3m" / "tthc.duckdb", work / "run3m" / "reports", AS_OF)

@@ -28,12 +28,12 @@ def connect(path: Path | str, read_only: bool = False, storage_version: str | No
     to ``<file>.tmp`` beside the warehouse."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    config: dict[str, str] = {"storage_compatibility_version": storage_version} if storage_version else {}
-    if memory_mb:
-        config["memory_limit"] = f"{int(memory_mb)}MB"
-        if str(path) != ":memory:":
-            config["temp_directory"] = f"{path}.tmp"
+    config = {"storage_compatibility_version": storage_version} if storage_version else {}
     con = duckdb.connect(str(path), read_only=read_only, config=config)
+    if memory_mb:  # set, not configured: a connection with a different configuration could not share the file
+        con.execute(f"set memory_limit = '{int(memory_mb)}MB'")
+        if str(path) != ":memory:":
+            con.execute("set temp_directory = $folder", {"folder": f"{path}.tmp"})
     con.execute("set TimeZone = 'Asia/Ho_Chi_Minh'")
     con.execute("set enable_progress_bar = false")  # it would be drawn into the nightly run's logs
     return con
