@@ -49,8 +49,7 @@ resolved_cases as (
         j.is_past_due,
         j.is_early,
         j.has_apology,
-        j.working_minutes_from_receipt,
-        j.working_days_from_receipt
+        j.working_minutes_from_receipt
     from intermediate.case_facts as f
     inner join intermediate.case_judgements as j
         on j.case_key = f.case_key and j.judged_moment = f.end_at
@@ -217,8 +216,11 @@ counts as (
     )
 ),
 
--- median resolution time: each resolved case in every period that holds its end day (grouped by
--- the dimensions' compact numbers, labelled below)
+-- median resolution time, exact, in bounded memory (a median over millions of values held per group would
+-- not spill to disk): each resolved case counts in every period that holds its end day, once per grouping
+-- (0 department, 1 unit, 2 sector, 3 procedure, 4 channel). First count the cases per whole working day of
+-- resolution time to find the day (bucket) that holds each group's middle case(s), then order only the cases
+-- of those buckets by their exact working minutes.
 period_days as (
     select
         period_no,
@@ -226,24 +228,103 @@ period_days as (
     from periods
 ),
 
-medians_by_no as (
+resolved_in_periods as (
     select
         pd.period_no,
         d.unit_no,
         d.sector_no,
         d.procedure_no,
         d.channel_no,
-        median(r.working_days_from_receipt) as median_resolution_working_days
+        r.working_minutes_from_receipt as minutes
     from resolved_cases as r
     inner join intermediate.case_dims as d on d.dim_key = r.dim_key
     inner join period_days as pd on pd.day = r.day
-    group by grouping sets (
-        (pd.period_no),
-        (pd.period_no, d.unit_no),
-        (pd.period_no, d.sector_no),
-        (pd.period_no, d.procedure_no),
-        (pd.period_no, d.channel_no)
+    where r.working_minutes_from_receipt is not null
+),
+
+bucket_counts as (
+    select
+        r.period_no,
+        g.grouping_no,
+        case g.grouping_no
+            when 1 then r.unit_no when 2 then r.sector_no when 3 then r.procedure_no when 4 then r.channel_no else 0
+        end as dim_no,
+        r.minutes // $day_minutes as bucket,
+        count(*) as cases
+    from resolved_in_periods as r
+    cross join range(5) as g (grouping_no)
+    group by all
+),
+
+-- the middle positions of n cases: k1 = (n + 1) // 2 and k2 = n // 2 + 1 (the same case when n is odd)
+middle_buckets as (
+    select
+        period_no,
+        grouping_no,
+        dim_no,
+        bucket,
+        cases_up_to - cases as cases_before,
+        (cases_total + 1) // 2 as k1,
+        cases_total // 2 + 1 as k2
+    from (
+        select
+            *,
+            sum(cases) over (
+                partition by period_no, grouping_no, dim_no order by bucket rows between unbounded preceding and current row
+            ) as cases_up_to,
+            sum(cases) over (partition by period_no, grouping_no, dim_no) as cases_total
+        from bucket_counts
     )
+    where cases_up_to >= (cases_total + 1) // 2 and cases_up_to - cases < cases_total // 2 + 1
+),
+
+middle_minutes as (
+    select
+        r.period_no,
+        g.grouping_no,
+        case g.grouping_no
+            when 1 then r.unit_no when 2 then r.sector_no when 3 then r.procedure_no when 4 then r.channel_no else 0
+        end as dim_no,
+        r.minutes // $day_minutes as bucket,
+        r.minutes,
+        count(*) as cases
+    from resolved_in_periods as r
+    cross join range(5) as g (grouping_no)
+    semi join middle_buckets as m
+        on m.period_no = r.period_no
+        and m.grouping_no = g.grouping_no
+        and m.dim_no = case g.grouping_no
+            when 1 then r.unit_no when 2 then r.sector_no when 3 then r.procedure_no when 4 then r.channel_no else 0
+        end
+        and m.bucket = r.minutes // $day_minutes
+    group by all
+),
+
+-- the k1-th and k2-th smallest minutes; their mean, in working days, is what median() gives
+medians_by_no as (
+    select
+        x.period_no,
+        case when x.grouping_no = 1 then x.dim_no end as unit_no,
+        case when x.grouping_no = 2 then x.dim_no end as sector_no,
+        case when x.grouping_no = 3 then x.dim_no end as procedure_no,
+        case when x.grouping_no = 4 then x.dim_no end as channel_no,
+        (min(x.minutes) filter (where x.position >= x.k1) + min(x.minutes) filter (where x.position >= x.k2))
+            / (2.0 * $day_minutes) as median_resolution_working_days
+    from (
+        select
+            mm.*,
+            m.k1,
+            m.k2,
+            m.cases_before + sum(mm.cases) over (
+                partition by mm.period_no, mm.grouping_no, mm.dim_no, mm.bucket
+                order by mm.minutes rows between unbounded preceding and current row
+            ) as position
+        from middle_minutes as mm
+        inner join middle_buckets as m
+            on m.period_no = mm.period_no and m.grouping_no = mm.grouping_no and m.dim_no = mm.dim_no
+            and m.bucket = mm.bucket
+    ) as x
+    group by all
 ),
 
 medians as (
