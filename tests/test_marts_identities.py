@@ -133,6 +133,11 @@ def test_kpi_equals_a_count_over_case_timeliness(wh, kpi, scheme):
     resolved = rows[rows.is_resolved_in_period]
     assert department.mean_resolution_working_days == pytest.approx(resolved.resolution_working_days.mean())
     assert department.median_resolution_working_days == pytest.approx(resolved.resolution_working_days.median())
+    for dimension, column in (("unit", "unit"), ("procedure", "procedure_code"), ("channel", "channel")):
+        medians = resolved.groupby(resolved[column].astype(str))["resolution_working_days"].median()
+        stored = quarter[quarter.dimension == dimension].set_index("dimension_value").median_resolution_working_days
+        for value, median in medians.items():
+            assert stored[value] == pytest.approx(median), (dimension, value)
 
 
 def _independent_classes(wh: Warehouse, scheme: str, label: str) -> pd.Series:
