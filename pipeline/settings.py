@@ -37,7 +37,7 @@ class Settings(BaseSettings):
         description="DuckDB storage format the warehouse file is written in, so analysts' DuckDB 1.x CLI, DBeaver and ODBC open it.",
     )
     warehouse_memory_mb: int = Field(
-        1_024,
+        768,
         gt=0,
         description="Memory DuckDB may use while building or reading the warehouse for reports; larger "
                     "intermediate results spill to a temporary folder beside the warehouse.",

@@ -24,9 +24,11 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +48,7 @@ log = logging.getLogger("pipeline.ingest")
 
 MAX_WORKERS = 4  # groups read and checked at once, at most (each holds up to GROUP_BYTES of exports)
 GROUP_BYTES = 64 << 20  # bytes of exports checked together (≈ 300,000 CSV rows): bounds a group's memory
+BUSY_BYTES = 2 * GROUP_BYTES  # bytes of exports in work at once in a process; a larger export works alone
 HASH_RETRY_SECONDS = (2.0, 10.0)  # reading a file's bytes is retried on transient I/O errors (network shares)
 
 
@@ -248,12 +251,44 @@ def read_one(export: Export, settings: Settings) -> ReadExport | FileOutcome:
     return ReadExport(export, result, exported_at)
 
 
+class _BytesInWork:
+    """The bytes of exports being read, checked and stored at once in this process: a group waits until it
+    fits under BUSY_BYTES, so two big exports are never in memory together (one larger than the limit
+    works alone)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def holding(self, size: int) -> Iterator[None]:
+        size = min(size, self.limit)
+        with self._changed:
+            self._changed.wait_for(lambda: self.used + size <= self.limit)
+            self.used += size
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.used -= size
+                self._changed.notify_all()
+
+
+_IN_WORK = _BytesInWork(BUSY_BYTES)
+
+
 def process_group(group: list[Export], settings: Settings, run_id: str, store_results: bool = True, *,
                   check_rows: bool = True, keep_reads: bool = False) -> GroupResult:
     """Read, check and store (or, validating, only check) every export of a group; never raises for a file.
 
     Without storing, ``keep_reads`` keeps each file as read beside its checks and ``check_rows=False``
     skips the expectation suites (the reader's own quarantine still applies): what ``tthc inspect`` shows."""
+    with _IN_WORK.holding(sum(export.size for export in group)):
+        return _process_group(group, settings, run_id, store_results, check_rows=check_rows, keep_reads=keep_reads)
+
+
+def _process_group(group: list[Export], settings: Settings, run_id: str, store_results: bool, *,
+                   check_rows: bool, keep_reads: bool) -> GroupResult:
     out = GroupResult()
     reads: list[ReadExport] = []
     for export in group:
