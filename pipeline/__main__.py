@@ -1,5 +1,5 @@
 """``python -m pipeline`` runs the ``tthc`` command line."""
 
-from pipeline.cli import main
+from pipeline.cli import entry
 
-raise SystemExit(main())
+entry()

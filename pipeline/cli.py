@@ -6,6 +6,10 @@ Every command exits 0 on success and non-zero with a one-line reason on failure.
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
+import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -251,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tthc: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output stopped early (| head): not a failure
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("pipeline"):
             print(f"tthc {args.command}: not built yet ({exc.name} is missing)", file=sys.stderr)
@@ -261,3 +268,17 @@ def main(argv: list[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"tthc {args.command}: {message}", file=sys.stderr)
         return 1
+
+
+def entry() -> None:
+    """The ``tthc`` console script and ``python -m pipeline``: run the command, run the exit handlers (reader
+    processes stopped, Prefect's queues flushed), then end the process without tearing the interpreter down:
+    every file and connection is closed by then, and unloading Prefect, Great Expectations and pandas took
+    about two seconds of every nightly run."""
+    code = main()
+    logging.shutdown()
+    atexit._run_exitfuncs()  # the exit handlers os._exit would skip
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    os._exit(code)

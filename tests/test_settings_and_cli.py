@@ -57,3 +57,4 @@ def test_scorecard_grains_is_a_list_of_known_grains():
     assert load_settings(scorecard_grains=" year, month ").scorecard_grain_list == ["month", "year"]
     with pytest.raises(ValueError, match="quarterly is not one of month, quarter, half, year"):
         load_settings(scorecard_grains="quarter,quarterly")
+
