@@ -186,7 +186,7 @@ class Settings(BaseSettings):
         description="Address space an isolated reader may add while reading one file; beyond it the file is rejected.",
     )
     read_workers: int = Field(
-        1, ge=1, description="Isolated reader processes working on exports in parallel (each within read_memory_mb)."
+        2, ge=1, description="Isolated reader processes reading exports in parallel (each within read_memory_mb)."
     )
     # --- nightly run and notification ---------------------------------------------------------
     schedule_cron: str = Field("0 2 * * *", description="Cron schedule of the served nightly deployment.")

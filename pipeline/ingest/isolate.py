@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import gc
 import logging
 import mmap
 import multiprocessing as mp
@@ -186,8 +185,7 @@ def _worker_main(conn: Connection, stderr_path: str) -> None:
             reply = _pack(outcome)
         except MemoryError:
             reply = ("memory", "")
-        del result, outcome
-        gc.collect()
+        del result, outcome  # no gc.collect() here: it scanned every object of pandas and pyarrow, ~0.1 s a file
         # a grown worker is replaced by a fresh one
         retire = _address_space() - base > budget // 2 or _resident() - base_resident > _RETIRE_GROWTH_BYTES
         conn.send((reply[0], (retire, read_seconds), *reply[1:]))
@@ -296,7 +294,7 @@ class _Worker:
 class ReaderPool:
     """Worker processes reading exports in isolation; reuse one pool for many files.
 
-    Not thread-safe: use one pool per thread (read_isolated serialises its shared pool)."""
+    Not thread-safe: use one pool per thread (read_isolated lends each thread a pool of its own)."""
 
     def __init__(self, workers: int = 1) -> None:
         self.size = max(1, workers)
@@ -426,8 +424,52 @@ class ReaderPool:
         return None
 
 
-_shared: ReaderPool | None = None
-_shared_lock = threading.Lock()
+class _SharedReaders:
+    """The process's reader workers for read_isolated: up to ``settings.read_workers`` at once, each used by one
+    thread at a time (the ingest stage reads two groups' files side by side on two cores)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._idle: list[ReaderPool] = []
+        self._count = 0
+        self._registered = False
+
+    def read(self, path: Path, settings: Settings) -> ReadResult:
+        pool = self._take(max(1, int(settings.read_workers)))
+        try:
+            return pool.read(path, settings)
+        finally:
+            with self._changed:
+                self._idle.append(pool)
+                self._changed.notify()
+
+    def _take(self, limit: int) -> ReaderPool:
+        with self._changed:
+            self._changed.wait_for(lambda: self._idle or self._count < limit)
+            if self._idle:
+                return self._idle.pop()
+            self._count += 1
+            if not self._registered:
+                atexit.register(self.close)
+                self._registered = True
+        try:
+            return ReaderPool(1)
+        except BaseException:
+            with self._changed:
+                self._count -= 1
+                self._changed.notify()
+            raise
+
+    def close(self) -> None:
+        """Stop every idle worker (at exit, or when a test wants a fresh start)."""
+        with self._changed:
+            pools, self._idle = self._idle, []
+            self._count -= len(pools)
+        for pool in pools:
+            pool.close()
+
+
+_SHARED = _SharedReaders()
 
 
 def read_isolated(path: Path, settings: Settings) -> ReadResult:
@@ -435,16 +477,4 @@ def read_isolated(path: Path, settings: Settings) -> ReadResult:
 
     Returns the ReadResult; raises FileRejected with a one-line reason naming the file when the
     reader rejects it, crashes, exceeds read_memory_mb or takes longer than read_timeout_seconds."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = ReaderPool(1)
-            atexit.register(_close_shared)
-        return _shared.read(path, settings)
-
-
-def _close_shared() -> None:
-    global _shared
-    if _shared is not None:
-        _shared.close()
-        _shared = None
+    return _SHARED.read(path, settings)
