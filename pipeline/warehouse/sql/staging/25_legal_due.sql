@@ -10,11 +10,28 @@ create schema if not exists staging;
 
 create or replace table staging.legal_due as
 with
--- working days only, with the working-minute index at the end of each
+-- working days only, with the working-minute index at the end of each, and each day once per block of
+-- $day_minutes minutes of the index it spans (one block a day when every working day is a full one): the day
+-- holding an index is then found by an equality join on its block (an ASOF join took a second per 60,000 cases)
 working_days as (
-    select day, cum_minutes_before, cum_minutes_before + work_minutes as cum_end
+    select
+        day,
+        cum_minutes_before,
+        cum_minutes_before + work_minutes as cum_end,
+        unnest(range(cum_minutes_before // $day_minutes, (cum_minutes_before + work_minutes - 1) // $day_minutes + 1))
+            as block
     from core.work_day
     where work_minutes > 0
+),
+
+-- every calendar day with the first working day on or after it
+next_working_days as (
+    select
+        day,
+        min(day) filter (where work_minutes > 0) over (
+            order by day rows between current row and unbounded following
+        ) as next_working_day
+    from core.work_day
 ),
 
 -- the minute of a working day at which the day's r-th working minute ends (r = 0: the first session's start)
@@ -55,13 +72,17 @@ legal_due as (
             when l.limit_unit <> 'calendar_days'
                 then w.day + to_minutes(cast(im.minute_of_day as bigint))
             when cd.is_working_day then l.calendar_moment
-            else nw.day + to_minutes(cast(last_end.minute_of_day as bigint))
+            else nw.next_working_day + to_minutes(cast(last_end.minute_of_day as bigint))
         end as legal_due_at
     from limits as l
-    asof left join working_days as w on l.target_idx <= w.cum_end
+    -- the first working day whose end index is at or after the target index
+    left join working_days as w
+        on w.block = greatest(l.target_idx - 1, 0) // $day_minutes
+        and l.target_idx <= w.cum_end
+        and (l.target_idx > w.cum_minutes_before or w.cum_minutes_before = 0)
     left join index_minute as im on im.worked = l.target_idx - w.cum_minutes_before
     left join core.work_day as cd on cd.day = cast(l.calendar_moment as date)
-    asof left join working_days as nw on cast(l.calendar_moment as date) <= nw.day
+    left join next_working_days as nw on nw.day = cast(l.calendar_moment as date)
     cross join (select minute_of_day from index_minute where worked = $day_minutes) as last_end
 )
 
