@@ -35,6 +35,7 @@ from pipeline.report import render  # noqa: E402
 from pipeline.report.warnings import load_warnings, write_warning_reports  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.validate.report import write_warehouse_validation_report  # noqa: E402
+from pipeline.validate.suites import prepare_runner_in_background  # noqa: E402
 from pipeline.warehouse.build import build_warehouse  # noqa: E402
 
 FLOW_NAME = "nightly"
@@ -113,6 +114,7 @@ def nightly(settings: Settings | None = None, overrides: dict[str, Any] | None =
     """The nightly run. ``settings`` (in-process runs) or ``overrides`` (deployments; defaults and
     ``TTHC_*`` environment variables otherwise)."""
     settings = settings or load_settings(**(overrides or {}))
+    prepare_runner_in_background(settings.expectations_dir)  # the suites, ready by the time the checks run
     summary = publish.start_summary(settings, run_id)
     log = _logger()
     with publish.run_lock(settings) as locked:
