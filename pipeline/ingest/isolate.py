@@ -478,3 +478,8 @@ def read_isolated(path: Path, settings: Settings) -> ReadResult:
     Returns the ReadResult; raises FileRejected with a one-line reason naming the file when the
     reader rejects it, crashes, exceeds read_memory_mb or takes longer than read_timeout_seconds."""
     return _SHARED.read(path, settings)
+
+
+def close_idle_readers() -> None:
+    """Stop the reader workers read_isolated keeps between files (a new one starts in milliseconds)."""
+    _SHARED.close()

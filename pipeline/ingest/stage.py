@@ -37,7 +37,7 @@ import pandas as pd
 
 from pipeline.ingest import check, store
 from pipeline.ingest.discover import Found, discover_exports, export_time_from_path, file_sha256, preferred
-from pipeline.ingest.isolate import read_isolated
+from pipeline.ingest.isolate import close_idle_readers, read_isolated
 from pipeline.ingest.readers import FileRejected, ReadResult
 from pipeline.ingest.store import FileOutcome, escape_controls, masked_path
 from pipeline.memory import release_memory
@@ -397,7 +397,9 @@ def ingest_workers() -> int:
 
 def collect(run_id: str, the_plan: IngestPlan, done: Iterable[GroupResult],
             logger: logging.Logger | logging.LoggerAdapter = log) -> IngestResult:
-    """The outcome of a pass: the plan's decisions, then every group's in order; rejected files logged."""
+    """The outcome of a pass: the plan's decisions, then every group's in order; rejected files logged. The
+    reader workers are stopped: the run's next steps need their memory more."""
+    close_idle_readers()
     result = IngestResult(run_id, the_plan.files_seen, list(the_plan.outcomes))
     for group_result in done:
         result.outcomes += group_result.outcomes
