@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -86,6 +87,12 @@ FEEDBACK_CONTRACT = ["period_scheme", "period", "dimension", "dimension_value", 
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("records_marts")
     write_all(root / "raw")
+    yield from _built(root)
+
+
+def _built(root: Path):
+    """The warehouse ingested and built from the exports under ``root / "raw"`` (as of 30/06/2025), opened
+    read-only for the module's tests."""
     settings = load_settings(raw_dir=root / "raw", warehouse=root / "w" / "tthc.duckdb",
                              reports_dir=root / "reports", as_of="2025-06-30")
     result = ingest_and_build(settings)
@@ -248,13 +255,7 @@ def dislike_warehouse(tmp_path_factory):
     path.parent.mkdir(parents=True)
     with open(path, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(DISLIKE_PAKN)
-    settings = load_settings(raw_dir=root / "raw", warehouse=root / "w" / "tthc.duckdb",
-                             reports_dir=root / "reports", as_of="2025-06-30")
-    result = ingest_and_build(settings)
-    assert not result.rejected_files, [o.reason for o in result.rejected_files]
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    yield con
-    con.close()
+    yield from _built(root)
 
 
 def test_a_dislike_count_alone_counts_against_5_3(dislike_warehouse):

@@ -54,22 +54,23 @@ _FILE_PREFIX = "tthc-read-"
 
 
 # ----------------------------------------------------------------------------- in the worker
-def _address_space() -> int:
-    """Bytes of virtual address space this process uses now (VmSize; 0 where /proc is missing)."""
+def _statm(field: int) -> int:
+    """Bytes of one field of /proc/self/statm (0 size, 1 resident); 0 where /proc is missing."""
     try:
         with open("/proc/self/statm") as handle:
-            return int(handle.read().split()[0]) * resource.getpagesize()
+            return int(handle.read().split()[field]) * resource.getpagesize()
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _address_space() -> int:
+    """Bytes of virtual address space this process uses now (VmSize)."""
+    return _statm(0)
 
 
 def _resident() -> int:
-    """Bytes of this process's memory resident now (RSS; 0 where /proc is missing)."""
-    try:
-        with open("/proc/self/statm") as handle:
-            return int(handle.read().split()[1]) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return 0
+    """Bytes of this process's memory resident now (RSS)."""
+    return _statm(1)
 
 
 def _limit_address_space(soft: int, hard: int) -> None:
