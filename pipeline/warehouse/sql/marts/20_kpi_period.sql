@@ -278,6 +278,8 @@ middle_buckets as (
     where cases_up_to >= (cases_total + 1) // 2 and cases_up_to - cases < cases_total // 2 + 1
 ),
 
+-- the groupings are spelled out again here rather than shared with bucket_counts through one CTE of exploded
+-- rows: DuckDB would materialise that CTE (five rows per case and period), 40% slower at 3M cases
 middle_minutes as (
     select
         r.period_no,
